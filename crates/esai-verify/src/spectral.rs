@@ -1,0 +1,217 @@
+//! Spectral-norm bounds: untrusted proposals confirmed by the kernel.
+//!
+//! Dense (small `n`): nalgebra's SVD proposes `σ_max` and its right singular
+//! vector; the kernel proves `‖A‖₂ < σ(1 + ε)` by interval Cholesky for the
+//! smallest `ε` on a ladder, and gives a lower bound from the vector.
+//! Sparse (large `n`): power iteration on `UᵀU` (`U = |A|`) proposes a
+//! positive vector; the kernel's Collatz–Wielandt quotient turns it into an
+//! upper bound (tight when `A ≥ 0`, as `M` is for `0 ≤ α ≤ γ_E`).
+
+use crate::kernel::interval::Interval;
+use crate::kernel::m_matrix::m_enclosure;
+use crate::kernel::norms::{
+    collatz_wielandt_upper, frobenius_upper, holder_upper, spectral_norm_below, spectral_norm_lower_dense,
+    spectral_norm_lower_sparse, IMat, ISparse,
+};
+use esai_core::graph::{Graph, LaplacianKind};
+
+/// Matrices up to this dimension use the dense SVD + Cholesky path.
+pub const DENSE_MAX: usize = 256;
+
+/// Sound two-sided bound on a norm, with how the upper bound was obtained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormBound {
+    /// A value `≤` the exact norm.
+    pub lower: f64,
+    /// A value `≥` the exact norm.
+    pub upper: f64,
+    /// Which method gave the upper bound.
+    pub method: String,
+}
+
+/// Relative slacks tried, smallest first, when confirming a proposed norm.
+const SLACK_LADDER: [f64; 6] = [1e-13, 1e-10, 1e-7, 1e-4, 1e-2, 0.5];
+
+/// Two-sided bound on `‖A‖₂` for a dense interval matrix.
+pub fn dense_spectral_bound(a: &IMat) -> NormBound {
+    let (sigma, v) = propose_top_singular(a);
+    let lower = spectral_norm_lower_dense(a, &v);
+    let mut best = NormBound { lower, upper: f64::INFINITY, method: "none".into() };
+    for (value, method) in [(frobenius_upper(a), "frobenius"), (holder_upper(a), "holder √(‖A‖₁‖A‖∞)")] {
+        if value < best.upper {
+            best.upper = value;
+            best.method = method.into();
+        }
+    }
+    for eps in SLACK_LADDER {
+        let c = (sigma * (1.0 + eps)).max(f64::MIN_POSITIVE);
+        if c >= best.upper {
+            break;
+        }
+        if spectral_norm_below(a, c) {
+            best.upper = c;
+            best.method = format!("svd proposal + interval Cholesky of c²I − AᵀA (slack {eps:e})");
+            break;
+        }
+    }
+    best.lower = best.lower.min(best.upper);
+    best
+}
+
+/// Largest singular value and its right singular vector of the midpoint matrix.
+fn propose_top_singular(a: &IMat) -> (f64, Vec<f64>) {
+    let mid = nalgebra::DMatrix::from_row_slice(a.rows(), a.cols(), &a.mid());
+    if let Some(svd) = nalgebra::linalg::SVD::try_new(mid, false, true, 1e-14, 10_000) {
+        if let Some(vt) = &svd.v_t {
+            let (idx, sigma) = svd.singular_values.iter().enumerate().fold((0, 0.0), |b, (i, &s)| if s > b.1 { (i, s) } else { b });
+            return (sigma, vt.row(idx).iter().copied().collect());
+        }
+    }
+    // SVD did not converge: fall back to the cheap bounds only.
+    (f64::INFINITY, vec![1.0; a.cols()])
+}
+
+/// Options for the sparse path.
+#[derive(Debug, Clone, Copy)]
+pub struct SparseOptions {
+    /// Maximum power iterations. By default 2 000.
+    pub max_iter: usize,
+    /// Stop when the untrusted Collatz–Wielandt and Rayleigh estimates of
+    /// `‖A‖₂²` agree to this relative tolerance. By default 1e-9.
+    pub tol: f64,
+}
+
+impl Default for SparseOptions {
+    fn default() -> Self {
+        Self { max_iter: 2_000, tol: 1e-9 }
+    }
+}
+
+/// Two-sided bound on `‖A‖₂` for a sparse interval matrix.
+pub fn sparse_spectral_bound(a: &ISparse, opts: SparseOptions) -> NormBound {
+    let n = a.n();
+    let mag = ISparse::new(
+        n,
+        (0..=n).scan(0, |acc, i| {
+            let r = *acc;
+            if i < n {
+                *acc += a.row(i).count();
+            }
+            Some(r)
+        })
+        .collect(),
+        (0..n).flat_map(|i| a.row(i).map(|(j, _)| j)).collect(),
+        (0..n).flat_map(|i| a.row(i).map(|(_, v)| Interval::point(v.mag()))).collect(),
+    );
+    let x = power_iterate(&mag, opts);
+    let upper = collatz_wielandt_upper(a, &x);
+    let lower_vec = if a.is_nonnegative() { x } else { power_iterate(a, opts) };
+    let lower = spectral_norm_lower_sparse(a, &lower_vec).min(upper);
+    let method = if a.is_nonnegative() {
+        "power iteration + Collatz–Wielandt on MᵀM (M ≥ 0)"
+    } else {
+        "power iteration + Collatz–Wielandt on |M|ᵀ|M| (M has negative entries: may be loose)"
+    };
+    NormBound { lower, upper, method: method.into() }
+}
+
+/// Untrusted power iteration on `mid(A)ᵀ mid(A)` from the all-ones vector;
+/// returns a strictly positive vector when `A ≥ 0`.
+fn power_iterate(a: &ISparse, opts: SparseOptions) -> Vec<f64> {
+    let n = a.n();
+    let mut x = vec![1.0; n];
+    let mut y = vec![0.0; n];
+    let mut z = vec![0.0; n];
+    for it in 0..opts.max_iter {
+        a.mid_mul(&x, &mut y);
+        a.mid_mul_t(&y, &mut z);
+        if it % 4 == 3 {
+            let (mut cw, mut num, mut den) = (0.0f64, 0.0, 0.0);
+            for i in 0..n {
+                if x[i] > 0.0 {
+                    cw = cw.max(z[i] / x[i]);
+                }
+                num += x[i] * z[i];
+                den += x[i] * x[i];
+            }
+            let rayleigh = num / den;
+            if cw > 0.0 && (cw - rayleigh) <= opts.tol * cw {
+                break;
+            }
+        }
+        let norm = z.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if !(norm > 0.0 && norm.is_finite()) {
+            break;
+        }
+        // Keep a positive floor so the Collatz–Wielandt quotient stays finite.
+        let floor = 1e-300;
+        for (xi, zi) in x.iter_mut().zip(&z) {
+            *xi = (zi / norm).max(floor);
+        }
+    }
+    x
+}
+
+/// Sound bounds on the norms of `M = γ_E I − α L`.
+#[derive(Debug, Clone)]
+pub struct MNorms {
+    /// `‖M‖₂`.
+    pub two: NormBound,
+    /// `‖M‖_∞` (largest absolute row sum).
+    pub inf: NormBound,
+    /// Appendix A.2's `max(|γ_E|, |γ_E − α λ_max|)` with a sound `λ_max`
+    /// upper bound. For a symmetric L it bounds `‖M‖₂`; for the row L it is
+    /// the spectral radius of M, NOT a bound on the norm.
+    pub a2_closed_form: f64,
+    /// The `λ_max` upper bound used in `a2_closed_form`.
+    pub lambda_max_upper: f64,
+}
+
+/// Upper bound on `λ_max` of the symmetric normalised Laplacian (also the
+/// row one's, which is similar to it): the kernel bound on `‖L_sym‖₂` for
+/// small graphs, else the theorem `λ_max ≤ 2`.
+pub fn lambda_max_upper(graph: &Graph) -> f64 {
+    if graph.agents() > DENSE_MAX {
+        return 2.0;
+    }
+    // With γ = α = 1, M = I − L has S = D^{-1/2} A D^{-1/2} off the diagonal;
+    // L itself is 1 on the diagonal of non-isolated agents and −S elsewhere.
+    let i_minus_l = m_enclosure(graph, LaplacianKind::Sym, Interval::point(1.0), Interval::point(1.0)).to_dense();
+    let n = graph.agents();
+    let data: Vec<Interval> = (0..n * n)
+        .map(|k| {
+            let (i, j) = (k / n, k % n);
+            if i != j {
+                -i_minus_l.get(i, j)
+            } else if graph.neighbours(i).next().is_some() {
+                Interval::point(1.0)
+            } else {
+                Interval::point(0.0)
+            }
+        })
+        .collect();
+    dense_spectral_bound(&IMat::new(n, n, data)).upper.min(2.0)
+}
+
+/// Bounds on `‖M‖₂` and `‖M‖_∞` for enclosed `γ_E` and `α`.
+pub fn m_norms(graph: &Graph, kind: LaplacianKind, gamma: Interval, alpha: Interval, lambda_hi: f64) -> MNorms {
+    let m = m_enclosure(graph, kind, gamma, alpha);
+    let mut two = if graph.agents() <= DENSE_MAX {
+        dense_spectral_bound(&m.to_dense())
+    } else {
+        sparse_spectral_bound(&m, SparseOptions::default())
+    };
+    let lam = Interval::point(lambda_hi);
+    let a2 = gamma.abs().max((gamma - alpha * lam).abs()).hi();
+    if kind == LaplacianKind::Sym && a2 < two.upper {
+        two.upper = a2;
+        two.method = format!("A.2 closed form max(|γ|, |γ − αλ|), λ ∈ [0, {lambda_hi}] (L symmetric)");
+        two.lower = two.lower.min(a2);
+    }
+    let inf_upper = m.inf_norm_upper();
+    let inf_lower = (0..m.n())
+        .map(|i| m.row(i).fold(0.0, |s, (_, v)| crate::kernel::interval::down(s + v.mig())))
+        .fold(0.0, f64::max)
+        .min(inf_upper);
+    MNorms { two, inf: NormBound { lower: inf_lower, upper: inf_upper, method: "row sums, outward rounded".into() }, a2_closed_form: a2, lambda_max_upper: lambda_hi }
+}
