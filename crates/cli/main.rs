@@ -1,1 +1,40 @@
-fn main(){}
+//! `esai`: the command-line interface of the ESAI toolkit.
+//!
+//! Only this crate knows clap, anyhow and output formats. Exit codes:
+//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage.
+
+mod certify_cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// ESAI toolkit: certify, train and audit Embedded Safety-Aligned Intelligence agents.
+#[derive(Parser)]
+#[command(name = "esai", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Certify a hyperparameter configuration (or region) before training.
+    ///
+    /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input.
+    Certify(certify_cmd::CertifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Certify(args) => certify_cmd::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

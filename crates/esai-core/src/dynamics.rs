@@ -8,7 +8,14 @@ use crate::graph::{Graph, LaplacianKind};
 
 /// The diffusion part of the IAE update (Eq. 3): returns `(γ_E I − α L) 𝐄`
 /// for `𝐄 ∈ R^{N×k}` stored row-major (one row per agent).
-pub fn diffuse(graph: &Graph, kind: LaplacianKind, gamma_e: f64, alpha: f64, e: &[f64], k: usize) -> Vec<f64> {
+pub fn diffuse(
+    graph: &Graph,
+    kind: LaplacianKind,
+    gamma_e: f64,
+    alpha: f64,
+    e: &[f64],
+    k: usize,
+) -> Vec<f64> {
     let n = graph.agents();
     assert_eq!(e.len(), n * k, "𝐄 must be N×k");
     let mut out = vec![0.0; n * k];

@@ -93,7 +93,11 @@ impl Graph {
         for (index, &(i, j, w)) in edges.iter().enumerate() {
             for agent in [i, j] {
                 if agent >= n {
-                    errors.push(GraphError::AgentOutOfRange { index, agent, agents: n });
+                    errors.push(GraphError::AgentOutOfRange {
+                        index,
+                        agent,
+                        agents: n,
+                    });
                 }
             }
             if !(w.is_finite() && w > 0.0) {
@@ -104,7 +108,12 @@ impl Graph {
             }
             let key = (i.min(j), i.max(j));
             if let Some(&first) = seen.get(&key) {
-                errors.push(GraphError::Duplicate { index, first, i: key.0, j: key.1 });
+                errors.push(GraphError::Duplicate {
+                    index,
+                    first,
+                    i: key.0,
+                    j: key.1,
+                });
             } else {
                 seen.insert(key, index);
             }
@@ -134,7 +143,12 @@ impl Graph {
             }
             row_start.push(col.len());
         }
-        Self { n, row_start, col, weight }
+        Self {
+            n,
+            row_start,
+            col,
+            weight,
+        }
     }
 
     /// A ring: agent `i` linked to `i ± 1 mod n` with weight 1 (`n ≥ 3`; for
@@ -223,7 +237,10 @@ impl Graph {
     /// Neighbours of agent `i` with their weights, sorted by neighbour index.
     pub fn neighbours(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
         let range = self.row_start[i]..self.row_start[i + 1];
-        self.col[range.clone()].iter().copied().zip(self.weight[range].iter().copied())
+        self.col[range.clone()]
+            .iter()
+            .copied()
+            .zip(self.weight[range].iter().copied())
     }
 
     /// Weighted degree of agent `i` in plain (rounded) floating point.
@@ -281,10 +298,22 @@ mod tests {
     fn from_edges_reports_every_problem() {
         let errs = Graph::from_edges(3, &[(0, 5, 1.0), (1, 1, 1.0), (0, 2, -1.0), (2, 0, 1.0)])
             .unwrap_err();
-        assert!(errs.contains(&GraphError::AgentOutOfRange { index: 0, agent: 5, agents: 3 }));
+        assert!(errs.contains(&GraphError::AgentOutOfRange {
+            index: 0,
+            agent: 5,
+            agents: 3
+        }));
         assert!(errs.contains(&GraphError::SelfLoop { index: 1, agent: 1 }));
-        assert!(errs.contains(&GraphError::BadWeight { index: 2, weight: -1.0 }));
-        assert!(errs.contains(&GraphError::Duplicate { index: 3, first: 2, i: 0, j: 2 }));
+        assert!(errs.contains(&GraphError::BadWeight {
+            index: 2,
+            weight: -1.0
+        }));
+        assert!(errs.contains(&GraphError::Duplicate {
+            index: 3,
+            first: 2,
+            i: 0,
+            j: 2
+        }));
     }
 
     #[test]
@@ -295,13 +324,18 @@ mod tests {
         let g = Graph::erdos_renyi(2000, 0.01, 3);
         let expected = 0.01 * 2000.0 * 1999.0 / 2.0;
         assert!((g.edge_count() as f64 - expected).abs() < 0.1 * expected);
-        assert_eq!(g, Graph::erdos_renyi(2000, 0.01, 3), "same seed, same graph");
+        assert_eq!(
+            g,
+            Graph::erdos_renyi(2000, 0.01, 3),
+            "same seed, same graph"
+        );
         assert_eq!(Graph::erdos_renyi(5, 1.0, 0).edge_count(), 10);
     }
 
     #[test]
     fn row_laplacian_rows_sum_to_zero_and_sym_is_symmetric() {
-        let g = Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 0.5), (2, 3, 2.0), (0, 3, 3.0)]).unwrap();
+        let g =
+            Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 0.5), (2, 3, 2.0), (0, 3, 3.0)]).unwrap();
         let l = g.laplacian_dense(LaplacianKind::Row);
         for i in 0..4 {
             let s: f64 = l[i * 4..i * 4 + 4].iter().sum();

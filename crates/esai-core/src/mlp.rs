@@ -103,10 +103,14 @@ impl Mlp {
     /// Parses and validates the JSON weights format; every problem is
     /// reported as `(field path, message)`.
     pub fn from_json(text: &str) -> Result<Self, Vec<(String, String)>> {
-        let raw: RawMlp = serde_json::from_str(text).map_err(|e| vec![(String::new(), e.to_string())])?;
+        let raw: RawMlp =
+            serde_json::from_str(text).map_err(|e| vec![(String::new(), e.to_string())])?;
         let mut errs = Vec::new();
         if raw.layers.is_empty() {
-            errs.push(("layers".into(), "is empty, allowed: at least one layer".into()));
+            errs.push((
+                "layers".into(),
+                "is empty, allowed: at least one layer".into(),
+            ));
         }
         let mut layers = Vec::new();
         let mut prev_out: Option<usize> = None;
@@ -114,34 +118,67 @@ impl Mlp {
             let out = rl.weight.len();
             let inputs = rl.weight.first().map_or(0, Vec::len);
             if out == 0 || inputs == 0 {
-                errs.push((format!("layers[{l}].weight"), "is empty, allowed: an out × in matrix with out, in ≥ 1".into()));
+                errs.push((
+                    format!("layers[{l}].weight"),
+                    "is empty, allowed: an out × in matrix with out, in ≥ 1".into(),
+                ));
                 continue;
             }
             for (r, row) in rl.weight.iter().enumerate() {
                 if row.len() != inputs {
-                    errs.push((format!("layers[{l}].weight[{r}]"), format!("has {} entries, allowed: {inputs} (the length of row 0)", row.len())));
+                    errs.push((
+                        format!("layers[{l}].weight[{r}]"),
+                        format!(
+                            "has {} entries, allowed: {inputs} (the length of row 0)",
+                            row.len()
+                        ),
+                    ));
                 }
                 for (c, v) in row.iter().enumerate() {
                     if !v.is_finite() {
-                        errs.push((format!("layers[{l}].weight[{r}][{c}]"), format!("{v} is not finite")));
+                        errs.push((
+                            format!("layers[{l}].weight[{r}][{c}]"),
+                            format!("{v} is not finite"),
+                        ));
                     }
                 }
             }
             if rl.bias.len() != out {
-                errs.push((format!("layers[{l}].bias"), format!("has {} entries, allowed: {out} (rows of weight)", rl.bias.len())));
+                errs.push((
+                    format!("layers[{l}].bias"),
+                    format!(
+                        "has {} entries, allowed: {out} (rows of weight)",
+                        rl.bias.len()
+                    ),
+                ));
             }
             for (i, v) in rl.bias.iter().enumerate() {
                 if !v.is_finite() {
-                    errs.push((format!("layers[{l}].bias[{i}]"), format!("{v} is not finite")));
+                    errs.push((
+                        format!("layers[{l}].bias[{i}]"),
+                        format!("{v} is not finite"),
+                    ));
                 }
             }
             if let Some(p) = prev_out {
                 if p != inputs {
-                    errs.push((format!("layers[{l}].weight"), format!("takes {inputs} inputs, allowed: {p} (outputs of layers[{}])", l - 1)));
+                    errs.push((
+                        format!("layers[{l}].weight"),
+                        format!(
+                            "takes {inputs} inputs, allowed: {p} (outputs of layers[{}])",
+                            l - 1
+                        ),
+                    ));
                 }
             }
             prev_out = Some(out);
-            layers.push(Layer { out, inputs, weight: rl.weight.concat(), bias: rl.bias, activation: rl.activation });
+            layers.push(Layer {
+                out,
+                inputs,
+                weight: rl.weight.concat(),
+                bias: rl.bias,
+                activation: rl.activation,
+            });
         }
         if errs.is_empty() {
             Ok(Self { layers })
@@ -167,7 +204,13 @@ impl Mlp {
                 return None;
             }
             prev = Some(out);
-            out_layers.push(Layer { out, inputs, weight, bias, activation });
+            out_layers.push(Layer {
+                out,
+                inputs,
+                weight,
+                bias,
+                activation,
+            });
         }
         (!out_layers.is_empty()).then_some(Self { layers: out_layers })
     }
@@ -194,7 +237,8 @@ impl Mlp {
             cur = (0..layer.out)
                 .map(|o| {
                     let row = &layer.weight[o * layer.inputs..(o + 1) * layer.inputs];
-                    let pre: f64 = row.iter().zip(&cur).map(|(w, v)| w * v).sum::<f64>() + layer.bias[o];
+                    let pre: f64 =
+                        row.iter().zip(&cur).map(|(w, v)| w * v).sum::<f64>() + layer.bias[o];
                     layer.activation.apply(pre)
                 })
                 .collect();
@@ -206,7 +250,9 @@ impl Mlp {
     pub fn jacobian(&self, x: &[f64]) -> Vec<f64> {
         let n_in = self.inputs();
         // J starts as the identity on the input, then J ← diag(σ'(pre)) W J per layer.
-        let mut j: Vec<f64> = (0..n_in * n_in).map(|k| if k / n_in == k % n_in { 1.0 } else { 0.0 }).collect();
+        let mut j: Vec<f64> = (0..n_in * n_in)
+            .map(|k| if k / n_in == k % n_in { 1.0 } else { 0.0 })
+            .collect();
         let mut rows = n_in;
         let mut cur = x.to_vec();
         for layer in &self.layers {
@@ -266,7 +312,9 @@ mod tests {
 
     #[test]
     fn rejects_unknown_activation() {
-        let errs = Mlp::from_json(r#"{"layers":[{"weight":[[1]],"bias":[0],"activation":"gelu"}]}"#).unwrap_err();
+        let errs =
+            Mlp::from_json(r#"{"layers":[{"weight":[[1]],"bias":[0],"activation":"gelu"}]}"#)
+                .unwrap_err();
         assert!(errs[0].1.contains("gelu"));
     }
 }

@@ -43,7 +43,12 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid spec ({} problem{})", self.problems.len(), if self.problems.len() == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "invalid spec ({} problem{})",
+            self.problems.len(),
+            if self.problems.len() == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             write!(f, "\n  - {p}")?;
         }
@@ -294,13 +299,32 @@ pub const MAX_AGENTS: usize = 50_000_000;
 struct Collector(Vec<Problem>);
 
 impl Collector {
-    fn push(&mut self, field: impl Into<String>, value: impl fmt::Display, allowed: impl Into<String>) {
-        self.0.push(Problem { field: field.into(), value: value.to_string(), allowed: allowed.into() });
+    fn push(
+        &mut self,
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        allowed: impl Into<String>,
+    ) {
+        self.0.push(Problem {
+            field: field.into(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        });
     }
 
     /// Checks a param: `ok` must hold at every endpoint; intervals need `lo < hi`.
-    fn param(&mut self, field: &str, raw: &RawParam, ok: impl Fn(f64) -> bool, allowed: &str) -> Option<Param> {
-        let shown = if raw.0.len() == 1 { raw.0[0].to_string() } else { format!("{:?}", raw.0) };
+    fn param(
+        &mut self,
+        field: &str,
+        raw: &RawParam,
+        ok: impl Fn(f64) -> bool,
+        allowed: &str,
+    ) -> Option<Param> {
+        let shown = if raw.0.len() == 1 {
+            raw.0[0].to_string()
+        } else {
+            format!("{:?}", raw.0)
+        };
         let bad_points = raw.0.iter().any(|&v| !ok(v));
         match raw.0.as_slice() {
             _ if bad_points => {
@@ -311,13 +335,23 @@ impl Collector {
             &[lo, hi] if lo < hi => Some(Param::Range { lo, hi }),
             &[lo, hi] if lo == hi => Some(Param::Point(lo)),
             _ => {
-                self.push(field, shown, "a number or an interval [lo, hi] with lo ≤ hi");
+                self.push(
+                    field,
+                    shown,
+                    "a number or an interval [lo, hi] with lo ≤ hi",
+                );
                 None
             }
         }
     }
 
-    fn scalar(&mut self, field: &str, v: f64, ok: impl Fn(f64) -> bool, allowed: &str) -> Option<f64> {
+    fn scalar(
+        &mut self,
+        field: &str,
+        v: f64,
+        ok: impl Fn(f64) -> bool,
+        allowed: &str,
+    ) -> Option<f64> {
         if ok(v) {
             Some(v)
         } else {
@@ -334,7 +368,10 @@ fn nonneg(v: f64) -> bool {
 impl Spec {
     /// Parses a spec from TOML text. `load` fetches a file the spec names
     /// (e.g. `update.weights`) and returns its text or an error message.
-    pub fn from_toml(text: &str, load: &dyn Fn(&str) -> Result<String, String>) -> Result<Self, SpecError> {
+    pub fn from_toml(
+        text: &str,
+        load: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Result<Self, SpecError> {
         let raw: RawSpec = toml::from_str(text).map_err(|e| SpecError {
             problems: vec![Problem {
                 field: "(toml)".into(),
@@ -343,22 +380,68 @@ impl Spec {
             }],
         })?;
         let mut c = Collector(Vec::new());
-        let gamma_e = c.param("dynamics.gamma_e", &raw.dynamics.gamma_e, |v| v.is_finite() && (0.0..1.0).contains(&v), "a number in [0, 1) or an interval inside it");
-        let alpha = c.param("dynamics.alpha", &raw.dynamics.alpha, nonneg, "a finite number ≥ 0 or an interval of them");
+        let gamma_e = c.param(
+            "dynamics.gamma_e",
+            &raw.dynamics.gamma_e,
+            |v| v.is_finite() && (0.0..1.0).contains(&v),
+            "a number in [0, 1) or an interval inside it",
+        );
+        let alpha = c.param(
+            "dynamics.alpha",
+            &raw.dynamics.alpha,
+            nonneg,
+            "a finite number ≥ 0 or an interval of them",
+        );
         let graph = parse_graph(&mut c, raw.graph);
         let update = parse_update(&mut c, raw.update, load);
         let hebbian = Hebbian {
-            eta: c.scalar("hebbian.eta", raw.hebbian.eta, nonneg, "a finite number ≥ 0").unwrap_or(0.0),
-            delta: c.scalar("hebbian.delta", raw.hebbian.delta, |v| v.is_finite() && v > 0.0, "a finite number > 0 (a decay rate, usually in (0, 1])").unwrap_or(1.0),
-            e_second_moment: raw.hebbian.e_second_moment.and_then(|v| c.scalar("hebbian.e_second_moment", v, nonneg, "a finite number ≥ 0")),
-            z_second_moment: raw.hebbian.z_second_moment.and_then(|v| c.scalar("hebbian.z_second_moment", v, nonneg, "a finite number ≥ 0")),
+            eta: c
+                .scalar(
+                    "hebbian.eta",
+                    raw.hebbian.eta,
+                    nonneg,
+                    "a finite number ≥ 0",
+                )
+                .unwrap_or(0.0),
+            delta: c
+                .scalar(
+                    "hebbian.delta",
+                    raw.hebbian.delta,
+                    |v| v.is_finite() && v > 0.0,
+                    "a finite number > 0 (a decay rate, usually in (0, 1])",
+                )
+                .unwrap_or(1.0),
+            e_second_moment: raw.hebbian.e_second_moment.and_then(|v| {
+                c.scalar("hebbian.e_second_moment", v, nonneg, "a finite number ≥ 0")
+            }),
+            z_second_moment: raw.hebbian.z_second_moment.and_then(|v| {
+                c.scalar("hebbian.z_second_moment", v, nonneg, "a finite number ≥ 0")
+            }),
         };
         let i = raw.inputs;
         let inputs = InputBounds {
-            obs_norm: c.scalar("inputs.obs_norm", i.obs_norm, nonneg, "a finite number ≥ 0").unwrap_or(0.0),
-            action_norm: c.scalar("inputs.action_norm", i.action_norm, nonneg, "a finite number ≥ 0").unwrap_or(0.0),
-            reward_abs: c.scalar("inputs.reward_abs", i.reward_abs, nonneg, "a finite number ≥ 0").unwrap_or(0.0),
-            harm_abs: c.scalar("inputs.harm_abs", i.harm_abs, nonneg, "a finite number ≥ 0").unwrap_or(0.0),
+            obs_norm: c
+                .scalar("inputs.obs_norm", i.obs_norm, nonneg, "a finite number ≥ 0")
+                .unwrap_or(0.0),
+            action_norm: c
+                .scalar(
+                    "inputs.action_norm",
+                    i.action_norm,
+                    nonneg,
+                    "a finite number ≥ 0",
+                )
+                .unwrap_or(0.0),
+            reward_abs: c
+                .scalar(
+                    "inputs.reward_abs",
+                    i.reward_abs,
+                    nonneg,
+                    "a finite number ≥ 0",
+                )
+                .unwrap_or(0.0),
+            harm_abs: c
+                .scalar("inputs.harm_abs", i.harm_abs, nonneg, "a finite number ≥ 0")
+                .unwrap_or(0.0),
         };
         let timeout_ms = match raw.verify.timeout_ms {
             Some(0) => {
@@ -369,17 +452,34 @@ impl Spec {
             None => DEFAULT_TIMEOUT_MS,
         };
         match (gamma_e, alpha, graph, update, c.0.is_empty()) {
-            (Some(gamma_e), Some(alpha), Some(graph), Some(update), true) => {
-                Ok(Self { gamma_e, alpha, graph, update, hebbian, inputs, timeout_ms })
-            }
+            (Some(gamma_e), Some(alpha), Some(graph), Some(update), true) => Ok(Self {
+                gamma_e,
+                alpha,
+                graph,
+                update,
+                hebbian,
+                inputs,
+                timeout_ms,
+            }),
             _ => Err(SpecError { problems: c.0 }),
         }
     }
 
     /// True if any hyperparameter is an interval (region certification).
     pub fn is_region(&self) -> bool {
-        let declared_range = matches!(&self.update, UpdateBound::Declared { lipschitz: Param::Range { .. }, .. })
-            || matches!(&self.update, UpdateBound::Declared { e_lipschitz: Some(Param::Range { .. }), .. });
+        let declared_range = matches!(
+            &self.update,
+            UpdateBound::Declared {
+                lipschitz: Param::Range { .. },
+                ..
+            }
+        ) || matches!(
+            &self.update,
+            UpdateBound::Declared {
+                e_lipschitz: Some(Param::Range { .. }),
+                ..
+            }
+        );
         self.gamma_e.point().is_none() || self.alpha.point().is_none() || declared_range
     }
 }
@@ -389,7 +489,11 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
         "row" => Some(LaplacianKind::Row),
         "sym" => Some(LaplacianKind::Sym),
         other => {
-            c.push("graph.laplacian", format!("{other:?}"), "\"row\" (I − D⁻¹A, the paper's) or \"sym\" (I − D^-1/2 A D^-1/2)");
+            c.push(
+                "graph.laplacian",
+                format!("{other:?}"),
+                "\"row\" (I − D⁻¹A, the paper's) or \"sym\" (I − D^-1/2 A D^-1/2)",
+            );
             None
         }
     };
@@ -400,12 +504,20 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
     }
     let topo_only = |c: &mut Collector, name: &str, key: &str, present: bool| {
         if present {
-            c.push(format!("graph.{key}"), "(set)", format!("only used with topology = \"{name}\"; remove it"));
+            c.push(
+                format!("graph.{key}"),
+                "(set)",
+                format!("only used with topology = \"{name}\"; remove it"),
+            );
         }
     };
     let (graph, source) = match (g.edges, g.topology.as_deref()) {
         (Some(_), Some(_)) => {
-            c.push("graph", "edges and topology", "exactly one of `edges` or `topology`");
+            c.push(
+                "graph",
+                "edges and topology",
+                "exactly one of `edges` or `topology`",
+            );
             return None;
         }
         (None, None) => {
@@ -413,9 +525,17 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
             return None;
         }
         (Some(edges), None) => {
-            for (key, present) in [("seed", g.seed.is_some()), ("p", g.p.is_some()), ("grid_cols", g.grid_cols.is_some())] {
+            for (key, present) in [
+                ("seed", g.seed.is_some()),
+                ("p", g.p.is_some()),
+                ("grid_cols", g.grid_cols.is_some()),
+            ] {
                 if present {
-                    c.push(format!("graph.{key}"), "(set)", "only used with `topology`; remove it or use a topology");
+                    c.push(
+                        format!("graph.{key}"),
+                        "(set)",
+                        "only used with `topology`; remove it or use a topology",
+                    );
                 }
             }
             match Graph::from_edges(n, &edges) {
@@ -429,7 +549,11 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                             GraphError::Duplicate { index, first, .. } => (*index, format!("duplicate of graph.edges[{first}]: merge their weights into one edge")),
                         };
                         let e3 = edges[idx];
-                        c.push(format!("graph.edges[{idx}]"), format!("[{}, {}, {}]", e3.0, e3.1, e3.2), msg);
+                        c.push(
+                            format!("graph.edges[{idx}]"),
+                            format!("[{}, {}, {}]", e3.0, e3.1, e3.2),
+                            msg,
+                        );
                     }
                     return None;
                 }
@@ -441,7 +565,11 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                     topo_only(c, "erdos_renyi", "seed", g.seed.is_some());
                     topo_only(c, "erdos_renyi", "p", g.p.is_some());
                     topo_only(c, "grid", "grid_cols", g.grid_cols.is_some());
-                    let graph = if t == "ring" { Graph::ring(n) } else { Graph::complete(n) };
+                    let graph = if t == "ring" {
+                        Graph::ring(n)
+                    } else {
+                        Graph::complete(n)
+                    };
                     (graph, GraphSource::Topology(t.to_string()))
                 }
                 "grid" => {
@@ -450,7 +578,11 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                     let cols = match g.grid_cols {
                         Some(cols) if cols >= 1 && n % cols == 0 => cols,
                         Some(cols) => {
-                            c.push("graph.grid_cols", cols, format!("a divisor of graph.agents = {n}"));
+                            c.push(
+                                "graph.grid_cols",
+                                cols,
+                                format!("a divisor of graph.agents = {n}"),
+                            );
                             return None;
                         }
                         None => {
@@ -462,7 +594,10 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                             s
                         }
                     };
-                    (Graph::grid(n / cols, cols), GraphSource::Topology(format!("grid({}x{cols})", n / cols)))
+                    (
+                        Graph::grid(n / cols, cols),
+                        GraphSource::Topology(format!("grid({}x{cols})", n / cols)),
+                    )
                 }
                 "erdos_renyi" => {
                     topo_only(c, "grid", "grid_cols", g.grid_cols.is_some());
@@ -473,7 +608,11 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                             return None;
                         }
                         None => {
-                            c.push("graph.p", "(missing)", "an edge probability in [0, 1] (required by erdos_renyi)");
+                            c.push(
+                                "graph.p",
+                                "(missing)",
+                                "an edge probability in [0, 1] (required by erdos_renyi)",
+                            );
                             return None;
                         }
                     };
@@ -481,58 +620,119 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                         c.push("graph.seed", "(missing)", "an integer ≥ 0 (required by erdos_renyi, so the graph is reproducible)");
                         return None;
                     };
-                    (Graph::erdos_renyi(n, p, seed), GraphSource::Topology(format!("erdos_renyi(p={p}, seed={seed})")))
+                    (
+                        Graph::erdos_renyi(n, p, seed),
+                        GraphSource::Topology(format!("erdos_renyi(p={p}, seed={seed})")),
+                    )
                 }
                 other => {
-                    c.push("graph.topology", format!("{other:?}"), "\"ring\", \"complete\", \"grid\" or \"erdos_renyi\"");
+                    c.push(
+                        "graph.topology",
+                        format!("{other:?}"),
+                        "\"ring\", \"complete\", \"grid\" or \"erdos_renyi\"",
+                    );
                     return None;
                 }
             }
         }
     };
-    Some(GraphSpec { graph, laplacian: laplacian?, source })
+    Some(GraphSpec {
+        graph,
+        laplacian: laplacian?,
+        source,
+    })
 }
 
-fn parse_update(c: &mut Collector, u: RawUpdate, load: &dyn Fn(&str) -> Result<String, String>) -> Option<UpdateBound> {
+fn parse_update(
+    c: &mut Collector,
+    u: RawUpdate,
+    load: &dyn Fn(&str) -> Result<String, String>,
+) -> Option<UpdateBound> {
     match (u.lipschitz, u.weights) {
         (Some(_), Some(_)) => {
-            c.push("update", "lipschitz and weights", "exactly one of `lipschitz` (declared) or `weights` (a JSON file)");
+            c.push(
+                "update",
+                "lipschitz and weights",
+                "exactly one of `lipschitz` (declared) or `weights` (a JSON file)",
+            );
             None
         }
         (None, None) => {
-            c.push("update", "(neither)", "exactly one of `lipschitz = 0.05` (declared L_g) or `weights = \"g_phi.json\"`");
+            c.push(
+                "update",
+                "(neither)",
+                "exactly one of `lipschitz = 0.05` (declared L_g) or `weights = \"g_phi.json\"`",
+            );
             None
         }
         (Some(l), None) => {
             if u.e_inputs.is_some() {
-                c.push("update.e_inputs", "(set)", "only used with `weights`; remove it");
+                c.push(
+                    "update.e_inputs",
+                    "(set)",
+                    "only used with `weights`; remove it",
+                );
             }
-            let lipschitz = c.param("update.lipschitz", &l, nonneg, "a finite number ≥ 0 or an interval of them")?;
+            let lipschitz = c.param(
+                "update.lipschitz",
+                &l,
+                nonneg,
+                "a finite number ≥ 0 or an interval of them",
+            )?;
             let e_lipschitz = match u.e_lipschitz {
-                Some(e) => Some(c.param("update.e_lipschitz", &e, nonneg, "a finite number ≥ 0 or an interval of them")?),
+                Some(e) => Some(c.param(
+                    "update.e_lipschitz",
+                    &e,
+                    nonneg,
+                    "a finite number ≥ 0 or an interval of them",
+                )?),
                 None => None,
             };
             if let Some(e) = e_lipschitz {
                 if e.hi() > lipschitz.hi() {
-                    c.push("update.e_lipschitz", e, format!("at most update.lipschitz = {lipschitz} (L_E ≤ L_g always)"));
+                    c.push(
+                        "update.e_lipschitz",
+                        e,
+                        format!("at most update.lipschitz = {lipschitz} (L_E ≤ L_g always)"),
+                    );
                 }
             }
             let zero_output_norm = match u.zero_output_norm {
-                Some(v) => Some(c.scalar("update.zero_output_norm", v, nonneg, "a finite number ≥ 0 (a bound on ‖g_φ(0)‖₂)")?),
+                Some(v) => Some(c.scalar(
+                    "update.zero_output_norm",
+                    v,
+                    nonneg,
+                    "a finite number ≥ 0 (a bound on ‖g_φ(0)‖₂)",
+                )?),
                 None => None,
             };
-            Some(UpdateBound::Declared { lipschitz, e_lipschitz, zero_output_norm })
+            Some(UpdateBound::Declared {
+                lipschitz,
+                e_lipschitz,
+                zero_output_norm,
+            })
         }
         (None, Some(path)) => {
-            for (key, present) in [("e_lipschitz", u.e_lipschitz.is_some()), ("zero_output_norm", u.zero_output_norm.is_some())] {
+            for (key, present) in [
+                ("e_lipschitz", u.e_lipschitz.is_some()),
+                ("zero_output_norm", u.zero_output_norm.is_some()),
+            ] {
                 if present {
-                    c.push(format!("update.{key}"), "(set)", "only used with a declared `lipschitz`; with `weights` it is computed");
+                    c.push(
+                        format!("update.{key}"),
+                        "(set)",
+                        "only used with a declared `lipschitz`; with `weights` it is computed",
+                    );
                 }
             }
             let text = match load(&path) {
                 Ok(t) => t,
                 Err(msg) => {
-                    c.push("update.weights", format!("{path:?}"), format!("a readable JSON weights file relative to the spec ({msg})"));
+                    c.push(
+                        "update.weights",
+                        format!("{path:?}"),
+                        format!("a readable JSON weights file relative to the spec ({msg})"),
+                    );
                     return None;
                 }
             };
@@ -540,7 +740,11 @@ fn parse_update(c: &mut Collector, u: RawUpdate, load: &dyn Fn(&str) -> Result<S
                 Ok(m) => m,
                 Err(errs) => {
                     for (field, msg) in errs {
-                        let field = if field.is_empty() { format!("update.weights ({path})") } else { format!("update.weights ({path}): {field}") };
+                        let field = if field.is_empty() {
+                            format!("update.weights ({path})")
+                        } else {
+                            format!("update.weights ({path}): {field}")
+                        };
                         c.push(field, "", msg);
                     }
                     return None;
@@ -549,15 +753,30 @@ fn parse_update(c: &mut Collector, u: RawUpdate, load: &dyn Fn(&str) -> Result<S
             let e_inputs = match u.e_inputs {
                 Some(e) if e >= 1 && e <= mlp.inputs() => e,
                 Some(e) => {
-                    c.push("update.e_inputs", e, format!("an integer in 1..={} (the inputs of g_φ)", mlp.inputs()));
+                    c.push(
+                        "update.e_inputs",
+                        e,
+                        format!("an integer in 1..={} (the inputs of g_φ)", mlp.inputs()),
+                    );
                     return None;
                 }
                 None => {
-                    c.push("update.e_inputs", "(missing)", format!("an integer in 1..={}: how many leading inputs of g_φ are E", mlp.inputs()));
+                    c.push(
+                        "update.e_inputs",
+                        "(missing)",
+                        format!(
+                            "an integer in 1..={}: how many leading inputs of g_φ are E",
+                            mlp.inputs()
+                        ),
+                    );
                     return None;
                 }
             };
-            Some(UpdateBound::Weights { mlp, e_inputs, path })
+            Some(UpdateBound::Weights {
+                mlp,
+                e_inputs,
+                path,
+            })
         }
     }
 }

@@ -48,17 +48,28 @@ pub struct LipschitzBounds {
 /// Computes all bounds; `e_inputs` leading inputs are `E`.
 pub fn lipschitz_bounds(mlp: &Mlp, e_inputs: usize, seed: u64) -> LipschitzBounds {
     let n_in = mlp.inputs();
-    let weights: Vec<IMat> = mlp.layers().iter().map(|l| IMat::from_points(l.out(), l.inputs(), l.weight())).collect();
+    let weights: Vec<IMat> = mlp
+        .layers()
+        .iter()
+        .map(|l| IMat::from_points(l.out(), l.inputs(), l.weight()))
+        .collect();
     let whole = block_bounds(mlp, &weights, 0..n_in);
     let e_block = block_bounds(mlp, &weights, 0..e_inputs);
-    let input_block = if e_inputs < n_in { block_bounds(mlp, &weights, e_inputs..n_in).1 } else { 0.0 };
+    let input_block = if e_inputs < n_in {
+        block_bounds(mlp, &weights, e_inputs..n_in).1
+    } else {
+        0.0
+    };
     let zero = forward_enclosure(mlp, &vec![Interval::point(0.0); n_in]);
     let mut rng = SplitMix64::new(seed);
     let lower = lower_bound(mlp, 0..n_in, &mut rng).min(whole.1);
     let e_block_lower = lower_bound(mlp, 0..e_inputs, &mut rng).min(e_block.1);
     let (product, averaged) = whole;
     let (upper, method) = if averaged < product {
-        (averaged, "averaged-activation bound (Combettes–Pesquet), kernel-confirmed block norms")
+        (
+            averaged,
+            "averaged-activation bound (Combettes–Pesquet), kernel-confirmed block norms",
+        )
     } else {
         (product, "product of kernel-confirmed layer norms")
     };
@@ -79,9 +90,15 @@ fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f
     let l = weights.len();
     let mut w: Vec<IMat> = weights.to_vec();
     w[0] = w[0].columns(cols);
-    let product = w.iter().fold(1.0, |p, m| up(p * dense_spectral_bound(m).upper));
+    let product = w
+        .iter()
+        .fold(1.0, |p, m| up(p * dense_spectral_bound(m).upper));
     // nonlinear[i] is true if the activation after layer i (0-based) is not identity.
-    let nonlinear: Vec<bool> = mlp.layers().iter().map(|l| l.activation() != Activation::Identity).collect();
+    let nonlinear: Vec<bool> = mlp
+        .layers()
+        .iter()
+        .map(|l| l.activation() != Activation::Identity)
+        .collect();
     // t[j] bounds the first j layers; block (i..j) = W_{j-1} ⋯ W_i (0-based).
     let mut t = vec![0.0; l + 1];
     t[0] = 1.0;
@@ -93,7 +110,9 @@ fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f
                 block = block.matmul(&w[i]);
             }
             // merges at the activation points after layers i .. j−2, split at i−1.
-            let merge_weight = (i..j - 1).filter(|&p| nonlinear[p]).fold(1.0, |m, _| m * 0.5);
+            let merge_weight = (i..j - 1)
+                .filter(|&p| nonlinear[p])
+                .fold(1.0, |m, _| m * 0.5);
             let split_weight = match i {
                 0 => 1.0,
                 _ if nonlinear[i - 1] => 0.5,
@@ -118,9 +137,14 @@ fn lower_bound(mlp: &Mlp, cols: std::ops::Range<usize>, rng: &mut SplitMix64) ->
         let x: Vec<f64> = (0..n_in).map(|_| scale * rng.next_gaussian()).collect();
         let j = mlp.jacobian(&x);
         let m = mlp.outputs();
-        let block: Vec<f64> = (0..m).flat_map(|r| cols.clone().map(move |c| (r, c))).map(|(r, c)| j[r * n_in + c]).collect();
+        let block: Vec<f64> = (0..m)
+            .flat_map(|r| cols.clone().map(move |c| (r, c)))
+            .map(|(r, c)| j[r * n_in + c])
+            .collect();
         let dm = nalgebra::DMatrix::from_row_slice(m, cols.len(), &block);
-        let Some(svd) = nalgebra::linalg::SVD::try_new(dm, false, true, 1e-12, 1000) else { continue };
+        let Some(svd) = nalgebra::linalg::SVD::try_new(dm, false, true, 1e-12, 1000) else {
+            continue;
+        };
         let Some(vt) = svd.v_t else { continue };
         let idx = svd.singular_values.iamax();
         let mut dir = vec![0.0; n_in];
@@ -136,13 +160,23 @@ fn lower_bound(mlp: &Mlp, cols: std::ops::Range<usize>, rng: &mut SplitMix64) ->
 
 /// `‖g(x) − g(y)‖₂ / ‖x − y‖₂`, rounded down: a rigorous lower bound.
 fn pair_ratio_lower(mlp: &Mlp, x: &[f64], y: &[f64]) -> f64 {
-    let gx = forward_enclosure(mlp, &x.iter().copied().map(Interval::point).collect::<Vec<_>>());
-    let gy = forward_enclosure(mlp, &y.iter().copied().map(Interval::point).collect::<Vec<_>>());
+    let gx = forward_enclosure(
+        mlp,
+        &x.iter().copied().map(Interval::point).collect::<Vec<_>>(),
+    );
+    let gy = forward_enclosure(
+        mlp,
+        &y.iter().copied().map(Interval::point).collect::<Vec<_>>(),
+    );
     let num = gx.iter().zip(&gy).fold(0.0, |s, (a, b)| {
         let d = *a - *b;
         down(s + down(d.mig() * d.mig()))
     });
-    let diff: Vec<Interval> = x.iter().zip(y).map(|(a, b)| Interval::point(*a) - Interval::point(*b)).collect();
+    let diff: Vec<Interval> = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| Interval::point(*a) - Interval::point(*b))
+        .collect();
     let den = norm_upper(&diff);
     if den == 0.0 {
         return 0.0;
@@ -155,13 +189,21 @@ mod tests {
     use super::*;
 
     fn net(w1: Vec<f64>, w2: Vec<f64>, act: Activation) -> Mlp {
-        Mlp::new(vec![(2, 2, w1, vec![0.1, -0.1], act), (2, 2, w2, vec![0.0, 0.2], Activation::Identity)]).unwrap()
+        Mlp::new(vec![
+            (2, 2, w1, vec![0.1, -0.1], act),
+            (2, 2, w2, vec![0.0, 0.2], Activation::Identity),
+        ])
+        .unwrap()
     }
 
     #[test]
     fn linear_net_bounds_are_tight() {
         // Identity activations: g is linear, L = ‖W2 W1‖₂ exactly.
-        let m = net(vec![1.0, 2.0, 0.0, 1.0], vec![0.5, 0.0, 0.0, 0.5], Activation::Identity);
+        let m = net(
+            vec![1.0, 2.0, 0.0, 1.0],
+            vec![0.5, 0.0, 0.0, 0.5],
+            Activation::Identity,
+        );
         let b = lipschitz_bounds(&m, 1, 1);
         let exact = 0.5 * ((3.0 + 8f64.sqrt()) as f64).sqrt(); // ‖[[1,2],[0,1]]‖ = 1+√2
         assert!(b.lower <= exact && exact <= b.upper, "{b:?}");
@@ -171,7 +213,11 @@ mod tests {
     #[test]
     fn averaged_bound_beats_product_when_layers_cancel() {
         // W2 W1 = 0 while ‖W2‖‖W1‖ = 1: the averaged bound is half the product.
-        let m = net(vec![1.0, 0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0, 0.0], Activation::Relu);
+        let m = net(
+            vec![1.0, 0.0, 0.0, 0.0],
+            vec![0.0, 1.0, 0.0, 0.0],
+            Activation::Relu,
+        );
         let b = lipschitz_bounds(&m, 2, 1);
         assert!((b.product_bound - 1.0).abs() < 1e-6);
         assert!(b.upper <= 0.5 + 1e-6 && b.upper >= 0.5);

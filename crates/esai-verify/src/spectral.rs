@@ -10,8 +10,8 @@
 use crate::kernel::interval::Interval;
 use crate::kernel::m_matrix::m_enclosure;
 use crate::kernel::norms::{
-    collatz_wielandt_upper, frobenius_upper, holder_upper, spectral_norm_below, spectral_norm_lower_dense,
-    spectral_norm_lower_sparse, IMat, ISparse,
+    collatz_wielandt_upper, frobenius_upper, holder_upper, spectral_norm_below,
+    spectral_norm_lower_dense, spectral_norm_lower_sparse, IMat, ISparse,
 };
 use esai_core::graph::{Graph, LaplacianKind};
 
@@ -36,8 +36,15 @@ const SLACK_LADDER: [f64; 6] = [1e-13, 1e-10, 1e-7, 1e-4, 1e-2, 0.5];
 pub fn dense_spectral_bound(a: &IMat) -> NormBound {
     let (sigma, v) = propose_top_singular(a);
     let lower = spectral_norm_lower_dense(a, &v);
-    let mut best = NormBound { lower, upper: f64::INFINITY, method: "none".into() };
-    for (value, method) in [(frobenius_upper(a), "frobenius"), (holder_upper(a), "holder √(‖A‖₁‖A‖∞)")] {
+    let mut best = NormBound {
+        lower,
+        upper: f64::INFINITY,
+        method: "none".into(),
+    };
+    for (value, method) in [
+        (frobenius_upper(a), "frobenius"),
+        (holder_upper(a), "holder √(‖A‖₁‖A‖∞)"),
+    ] {
         if value < best.upper {
             best.upper = value;
             best.method = method.into();
@@ -63,7 +70,11 @@ fn propose_top_singular(a: &IMat) -> (f64, Vec<f64>) {
     let mid = nalgebra::DMatrix::from_row_slice(a.rows(), a.cols(), &a.mid());
     if let Some(svd) = nalgebra::linalg::SVD::try_new(mid, false, true, 1e-14, 10_000) {
         if let Some(vt) = &svd.v_t {
-            let (idx, sigma) = svd.singular_values.iter().enumerate().fold((0, 0.0), |b, (i, &s)| if s > b.1 { (i, s) } else { b });
+            let (idx, sigma) = svd
+                .singular_values
+                .iter()
+                .enumerate()
+                .fold((0, 0.0), |b, (i, &s)| if s > b.1 { (i, s) } else { b });
             return (sigma, vt.row(idx).iter().copied().collect());
         }
     }
@@ -83,7 +94,10 @@ pub struct SparseOptions {
 
 impl Default for SparseOptions {
     fn default() -> Self {
-        Self { max_iter: 2_000, tol: 1e-9 }
+        Self {
+            max_iter: 2_000,
+            tol: 1e-9,
+        }
     }
 }
 
@@ -92,27 +106,38 @@ pub fn sparse_spectral_bound(a: &ISparse, opts: SparseOptions) -> NormBound {
     let n = a.n();
     let mag = ISparse::new(
         n,
-        (0..=n).scan(0, |acc, i| {
-            let r = *acc;
-            if i < n {
-                *acc += a.row(i).count();
-            }
-            Some(r)
-        })
-        .collect(),
+        (0..=n)
+            .scan(0, |acc, i| {
+                let r = *acc;
+                if i < n {
+                    *acc += a.row(i).count();
+                }
+                Some(r)
+            })
+            .collect(),
         (0..n).flat_map(|i| a.row(i).map(|(j, _)| j)).collect(),
-        (0..n).flat_map(|i| a.row(i).map(|(_, v)| Interval::point(v.mag()))).collect(),
+        (0..n)
+            .flat_map(|i| a.row(i).map(|(_, v)| Interval::point(v.mag())))
+            .collect(),
     );
     let x = power_iterate(&mag, opts);
     let upper = collatz_wielandt_upper(a, &x);
-    let lower_vec = if a.is_nonnegative() { x } else { power_iterate(a, opts) };
+    let lower_vec = if a.is_nonnegative() {
+        x
+    } else {
+        power_iterate(a, opts)
+    };
     let lower = spectral_norm_lower_sparse(a, &lower_vec).min(upper);
     let method = if a.is_nonnegative() {
         "power iteration + Collatz–Wielandt on MᵀM (M ≥ 0)"
     } else {
         "power iteration + Collatz–Wielandt on |M|ᵀ|M| (M has negative entries: may be loose)"
     };
-    NormBound { lower, upper, method: method.into() }
+    NormBound {
+        lower,
+        upper,
+        method: method.into(),
+    }
 }
 
 /// Untrusted power iteration on `mid(A)ᵀ mid(A)` from the all-ones vector;
@@ -176,7 +201,13 @@ pub fn lambda_max_upper(graph: &Graph) -> f64 {
     }
     // With γ = α = 1, M = I − L has S = D^{-1/2} A D^{-1/2} off the diagonal;
     // L itself is 1 on the diagonal of non-isolated agents and −S elsewhere.
-    let i_minus_l = m_enclosure(graph, LaplacianKind::Sym, Interval::point(1.0), Interval::point(1.0)).to_dense();
+    let i_minus_l = m_enclosure(
+        graph,
+        LaplacianKind::Sym,
+        Interval::point(1.0),
+        Interval::point(1.0),
+    )
+    .to_dense();
     let n = graph.agents();
     let data: Vec<Interval> = (0..n * n)
         .map(|k| {
@@ -194,7 +225,13 @@ pub fn lambda_max_upper(graph: &Graph) -> f64 {
 }
 
 /// Bounds on `‖M‖₂` and `‖M‖_∞` for enclosed `γ_E` and `α`.
-pub fn m_norms(graph: &Graph, kind: LaplacianKind, gamma: Interval, alpha: Interval, lambda_hi: f64) -> MNorms {
+pub fn m_norms(
+    graph: &Graph,
+    kind: LaplacianKind,
+    gamma: Interval,
+    alpha: Interval,
+    lambda_hi: f64,
+) -> MNorms {
     let m = m_enclosure(graph, kind, gamma, alpha);
     let mut two = if graph.agents() <= DENSE_MAX {
         dense_spectral_bound(&m.to_dense())
@@ -205,13 +242,26 @@ pub fn m_norms(graph: &Graph, kind: LaplacianKind, gamma: Interval, alpha: Inter
     let a2 = gamma.abs().max((gamma - alpha * lam).abs()).hi();
     if kind == LaplacianKind::Sym && a2 < two.upper {
         two.upper = a2;
-        two.method = format!("A.2 closed form max(|γ|, |γ − αλ|), λ ∈ [0, {lambda_hi}] (L symmetric)");
+        two.method =
+            format!("A.2 closed form max(|γ|, |γ − αλ|), λ ∈ [0, {lambda_hi}] (L symmetric)");
         two.lower = two.lower.min(a2);
     }
     let inf_upper = m.inf_norm_upper();
     let inf_lower = (0..m.n())
-        .map(|i| m.row(i).fold(0.0, |s, (_, v)| crate::kernel::interval::down(s + v.mig())))
+        .map(|i| {
+            m.row(i)
+                .fold(0.0, |s, (_, v)| crate::kernel::interval::down(s + v.mig()))
+        })
         .fold(0.0, f64::max)
         .min(inf_upper);
-    MNorms { two, inf: NormBound { lower: inf_lower, upper: inf_upper, method: "row sums, outward rounded".into() }, a2_closed_form: a2, lambda_max_upper: lambda_hi }
+    MNorms {
+        two,
+        inf: NormBound {
+            lower: inf_lower,
+            upper: inf_upper,
+            method: "row sums, outward rounded".into(),
+        },
+        a2_closed_form: a2,
+        lambda_max_upper: lambda_hi,
+    }
 }

@@ -34,7 +34,10 @@ pub struct Interval {
 
 impl Interval {
     /// The whole real line.
-    pub const ENTIRE: Self = Self { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
+    pub const ENTIRE: Self = Self {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
 
     /// Exactly the float `x` (a float is an exact real).
     pub fn point(x: f64) -> Self {
@@ -48,7 +51,10 @@ impl Interval {
     /// `[down(x), up(x)]`: encloses any real that rounds to `x`, such as the
     /// decimal a user wrote in a spec file.
     pub fn around(x: f64) -> Self {
-        Self { lo: down(x), hi: up(x) }
+        Self {
+            lo: down(x),
+            hi: up(x),
+        }
     }
 
     /// `[lo, hi]`; `None` unless `lo ≤ hi` and neither is NaN.
@@ -118,7 +124,11 @@ impl Interval {
         if self.hi < 0.0 || self.hi.is_nan() {
             return None;
         }
-        let lo = if self.lo <= 0.0 { 0.0 } else { down(self.lo.sqrt()).max(0.0) };
+        let lo = if self.lo <= 0.0 {
+            0.0
+        } else {
+            down(self.lo.sqrt()).max(0.0)
+        };
         Some(Self::from_bounds(lo, up(self.hi.sqrt())))
     }
 
@@ -127,7 +137,12 @@ impl Interval {
         if y.lo <= 0.0 && y.hi >= 0.0 {
             return Self::ENTIRE;
         }
-        let c = [self.lo / y.lo, self.lo / y.hi, self.hi / y.lo, self.hi / y.hi];
+        let c = [
+            self.lo / y.lo,
+            self.lo / y.hi,
+            self.hi / y.lo,
+            self.hi / y.hi,
+        ];
         Self::from_bounds(down(min4(c)), up(max4(c)))
     }
 
@@ -139,7 +154,10 @@ impl Interval {
     /// Encloses `tanh(x)`, trusting libm to 1e-12 relative (see the kernel header).
     pub fn tanh(self) -> Self {
         let widen = |v: f64, dir: f64| v + dir * (v.abs() * 1e-12 + f64::MIN_POSITIVE);
-        Self::from_bounds(widen(self.lo.tanh(), -1.0).max(-1.0), widen(self.hi.tanh(), 1.0).min(1.0))
+        Self::from_bounds(
+            widen(self.lo.tanh(), -1.0).max(-1.0),
+            widen(self.hi.tanh(), 1.0).min(1.0),
+        )
     }
 
     /// Encloses `max(0, x)`.
@@ -179,7 +197,10 @@ impl Sub for Interval {
 impl Neg for Interval {
     type Output = Self;
     fn neg(self) -> Self {
-        Self { lo: -self.hi, hi: -self.lo }
+        Self {
+            lo: -self.hi,
+            hi: -self.lo,
+        }
     }
 }
 
@@ -190,14 +211,24 @@ impl Mul for Interval {
             let p = self.lo * y.lo;
             return Self::from_bounds(down(p), up(p));
         }
-        let c = [self.lo * y.lo, self.lo * y.hi, self.hi * y.lo, self.hi * y.hi];
+        let c = [
+            self.lo * y.lo,
+            self.lo * y.hi,
+            self.hi * y.lo,
+            self.hi * y.hi,
+        ];
         Self::from_bounds(down(min4(c)), up(max4(c)))
     }
 }
 
 /// `Σ xᵢ yᵢ` enclosed.
-pub fn dot(x: impl IntoIterator<Item = Interval>, y: impl IntoIterator<Item = Interval>) -> Interval {
-    x.into_iter().zip(y).fold(Interval::point(0.0), |acc, (a, b)| acc + a * b)
+pub fn dot(
+    x: impl IntoIterator<Item = Interval>,
+    y: impl IntoIterator<Item = Interval>,
+) -> Interval {
+    x.into_iter()
+        .zip(y)
+        .fold(Interval::point(0.0), |acc, (a, b)| acc + a * b)
 }
 
 #[cfg(test)]

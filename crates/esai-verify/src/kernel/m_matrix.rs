@@ -11,12 +11,24 @@ use super::norms::ISparse;
 use esai_core::graph::{Graph, LaplacianKind};
 
 /// Encloses `M = γ_E I − α L` for the given Laplacian kind.
-pub fn m_enclosure(graph: &Graph, kind: LaplacianKind, gamma: Interval, alpha: Interval) -> ISparse {
+pub fn m_enclosure(
+    graph: &Graph,
+    kind: LaplacianKind,
+    gamma: Interval,
+    alpha: Interval,
+) -> ISparse {
     let n = graph.agents();
-    let degree: Vec<Interval> =
-        (0..n).map(|i| graph.neighbours(i).fold(Interval::point(0.0), |s, (_, w)| s + Interval::point(w))).collect();
-    let sqrt_degree: Vec<Interval> =
-        degree.iter().map(|d| d.sqrt().expect("degrees are sums of positive weights")).collect();
+    let degree: Vec<Interval> = (0..n)
+        .map(|i| {
+            graph
+                .neighbours(i)
+                .fold(Interval::point(0.0), |s, (_, w)| s + Interval::point(w))
+        })
+        .collect();
+    let sqrt_degree: Vec<Interval> = degree
+        .iter()
+        .map(|d| d.sqrt().expect("degrees are sums of positive weights"))
+        .collect();
     let mut row_start = Vec::with_capacity(n + 1);
     let mut col = Vec::with_capacity(2 * graph.edge_count() + n);
     let mut val = Vec::with_capacity(2 * graph.edge_count() + n);
@@ -61,7 +73,10 @@ mod tests {
                 for j in 0..4 {
                     let plain = if i == j { 0.9 } else { 0.0 } - 0.05 * l[i * 4 + j];
                     let e = m.get(i, j);
-                    assert!(e.lo() <= plain + 1e-15 && plain - 1e-15 <= e.hi(), "({i},{j}) {e:?} vs {plain}");
+                    assert!(
+                        e.lo() <= plain + 1e-15 && plain - 1e-15 <= e.hi(),
+                        "({i},{j}) {e:?} vs {plain}"
+                    );
                     assert!(e.hi() - e.lo() < 1e-14);
                 }
             }
@@ -71,7 +86,13 @@ mod tests {
     #[test]
     fn isolated_agent_row_is_gamma_only() {
         let g = Graph::from_edges(3, &[(0, 1, 1.0)]).unwrap();
-        let m = m_enclosure(&g, LaplacianKind::Row, Interval::point(0.5), Interval::point(0.25)).to_dense();
+        let m = m_enclosure(
+            &g,
+            LaplacianKind::Row,
+            Interval::point(0.5),
+            Interval::point(0.25),
+        )
+        .to_dense();
         assert_eq!(m.get(2, 2), Interval::point(0.5));
         assert_eq!(m.get(2, 0), Interval::point(0.0));
     }

@@ -10,7 +10,10 @@ pub fn forward_enclosure(mlp: &Mlp, x: &[Interval]) -> Vec<Interval> {
         cur = (0..layer.out())
             .map(|o| {
                 let row = &layer.weight()[o * layer.inputs()..(o + 1) * layer.inputs()];
-                let pre = dot(row.iter().copied().map(Interval::point), cur.iter().copied()) + Interval::point(layer.bias()[o]);
+                let pre = dot(
+                    row.iter().copied().map(Interval::point),
+                    cur.iter().copied(),
+                ) + Interval::point(layer.bias()[o]);
                 match layer.activation() {
                     Activation::Relu => pre.relu(),
                     Activation::Tanh => pre.tanh(),
@@ -24,7 +27,9 @@ pub fn forward_enclosure(mlp: &Mlp, x: &[Interval]) -> Vec<Interval> {
 
 /// Upper bound on `‖v‖₂` over an interval vector.
 pub fn norm_upper(v: &[Interval]) -> f64 {
-    up(v.iter().fold(0.0, |s, x| up(s + up(x.mag() * x.mag()))).sqrt())
+    up(v.iter()
+        .fold(0.0, |s, x| up(s + up(x.mag() * x.mag())))
+        .sqrt())
 }
 
 #[cfg(test)]
@@ -34,7 +39,13 @@ mod tests {
     #[test]
     fn encloses_plain_forward_pass() {
         let mlp = Mlp::new(vec![
-            (2, 2, vec![0.3, -0.7, 1.1, 0.2], vec![0.1, -0.2], Activation::Tanh),
+            (
+                2,
+                2,
+                vec![0.3, -0.7, 1.1, 0.2],
+                vec![0.1, -0.2],
+                Activation::Tanh,
+            ),
             (1, 2, vec![0.5, -1.5], vec![0.05], Activation::Identity),
         ])
         .unwrap();

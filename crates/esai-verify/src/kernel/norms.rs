@@ -23,7 +23,11 @@ impl IMat {
     }
     /// The exact float matrix (each entry a point interval).
     pub fn from_points(rows: usize, cols: usize, data: &[f64]) -> Self {
-        Self::new(rows, cols, data.iter().copied().map(Interval::point).collect())
+        Self::new(
+            rows,
+            cols,
+            data.iter().copied().map(Interval::point).collect(),
+        )
     }
     /// Rows.
     pub fn rows(&self) -> usize {
@@ -57,7 +61,10 @@ impl IMat {
     }
     /// The sub-matrix of the given columns.
     pub fn columns(&self, cols: std::ops::Range<usize>) -> IMat {
-        let data = (0..self.rows).flat_map(|i| cols.clone().map(move |j| (i, j))).map(|(i, j)| self.get(i, j)).collect();
+        let data = (0..self.rows)
+            .flat_map(|i| cols.clone().map(move |j| (i, j)))
+            .map(|(i, j)| self.get(i, j))
+            .collect();
         IMat::new(self.rows, cols.len(), data)
     }
 }
@@ -70,11 +77,12 @@ pub fn spectral_norm_below(a: &IMat, c: f64) -> bool {
     if !(c > 0.0 && c.is_finite()) {
         return false;
     }
-    let (n, inner, get): (usize, usize, Box<dyn Fn(usize, usize) -> Interval + '_>) = if a.cols <= a.rows {
-        (a.cols, a.rows, Box::new(|k, i| a.get(k, i)))
-    } else {
-        (a.rows, a.cols, Box::new(|k, i| a.get(i, k)))
-    };
+    let (n, inner, get): (usize, usize, Box<dyn Fn(usize, usize) -> Interval + '_>) =
+        if a.cols <= a.rows {
+            (a.cols, a.rows, Box::new(|k, i| a.get(k, i)))
+        } else {
+            (a.rows, a.cols, Box::new(|k, i| a.get(i, k)))
+        };
     let c2 = Interval::point(c).sqr();
     let mut m = vec![Interval::point(0.0); n * n];
     for i in 0..n {
@@ -91,17 +99,24 @@ pub fn spectral_norm_below(a: &IMat, c: f64) -> bool {
 
 /// Upper bound on `‖A‖_∞` (largest absolute row sum).
 pub fn inf_norm_upper(a: &IMat) -> f64 {
-    (0..a.rows).map(|i| (0..a.cols).fold(0.0, |s, j| up(s + a.get(i, j).mag()))).fold(0.0, f64::max)
+    (0..a.rows)
+        .map(|i| (0..a.cols).fold(0.0, |s, j| up(s + a.get(i, j).mag())))
+        .fold(0.0, f64::max)
 }
 
 /// Upper bound on `‖A‖₁` (largest absolute column sum).
 pub fn one_norm_upper(a: &IMat) -> f64 {
-    (0..a.cols).map(|j| (0..a.rows).fold(0.0, |s, i| up(s + a.get(i, j).mag()))).fold(0.0, f64::max)
+    (0..a.cols)
+        .map(|j| (0..a.rows).fold(0.0, |s, i| up(s + a.get(i, j).mag())))
+        .fold(0.0, f64::max)
 }
 
 /// Upper bound on the Frobenius norm, itself `≥ ‖A‖₂`.
 pub fn frobenius_upper(a: &IMat) -> f64 {
-    let s = a.data.iter().fold(0.0, |s, v| up(s + up(v.mag() * v.mag())));
+    let s = a
+        .data
+        .iter()
+        .fold(0.0, |s, v| up(s + up(v.mag() * v.mag())));
     up(s.sqrt())
 }
 
@@ -115,7 +130,9 @@ pub fn holder_upper(a: &IMat) -> f64 {
 pub fn spectral_norm_lower_dense(a: &IMat, x: &[f64]) -> f64 {
     assert_eq!(x.len(), a.cols, "x must have one entry per column");
     let num = (0..a.rows).fold(0.0, |s, i| {
-        let yi = (0..a.cols).fold(Interval::point(0.0), |acc, j| acc + a.get(i, j) * Interval::point(x[j]));
+        let yi = (0..a.cols).fold(Interval::point(0.0), |acc, j| {
+            acc + a.get(i, j) * Interval::point(x[j])
+        });
         down(s + down(yi.mig() * yi.mig()))
     });
     ratio_lower(num, x)
@@ -144,7 +161,12 @@ impl ISparse {
         assert_eq!(row_start.len(), n + 1, "row_start must have n + 1 entries");
         assert_eq!(col.len(), val.len(), "col and val lengths differ");
         assert!(col.iter().all(|&c| c < n), "column index out of range");
-        Self { n, row_start, col, val }
+        Self {
+            n,
+            row_start,
+            col,
+            val,
+        }
     }
     /// Dimension.
     pub fn n(&self) -> usize {
@@ -153,7 +175,10 @@ impl ISparse {
     /// Row `i` as `(column, entry)` pairs.
     pub fn row(&self, i: usize) -> impl Iterator<Item = (usize, Interval)> + '_ {
         let r = self.row_start[i]..self.row_start[i + 1];
-        self.col[r.clone()].iter().copied().zip(self.val[r].iter().copied())
+        self.col[r.clone()]
+            .iter()
+            .copied()
+            .zip(self.val[r].iter().copied())
     }
     /// True if every entry is provably `≥ 0`.
     pub fn is_nonnegative(&self) -> bool {
@@ -171,7 +196,9 @@ impl ISparse {
     }
     /// Upper bound on `‖A‖_∞` (largest absolute row sum).
     pub fn inf_norm_upper(&self) -> f64 {
-        (0..self.n).map(|i| self.row(i).fold(0.0, |s, (_, v)| up(s + v.mag()))).fold(0.0, f64::max)
+        (0..self.n)
+            .map(|i| self.row(i).fold(0.0, |s, (_, v)| up(s + v.mag())))
+            .fold(0.0, f64::max)
     }
     /// Untrusted midpoint product `y = mid(A) x`.
     pub fn mid_mul(&self, x: &[f64], y: &mut [f64]) {
@@ -201,21 +228,28 @@ pub fn collatz_wielandt_upper(a: &ISparse, x: &[f64]) -> f64 {
     if x.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
         return f64::INFINITY;
     }
-    let y: Vec<f64> = (0..a.n).map(|i| a.row(i).fold(0.0, |s, (j, v)| up(s + up(v.mag() * x[j])))).collect();
+    let y: Vec<f64> = (0..a.n)
+        .map(|i| a.row(i).fold(0.0, |s, (j, v)| up(s + up(v.mag() * x[j]))))
+        .collect();
     let mut z = vec![0.0; a.n];
     for (i, yi) in y.iter().enumerate() {
         for (j, v) in a.row(i) {
             z[j] = up(z[j] + up(v.mag() * yi));
         }
     }
-    let ratio = z.iter().zip(x).fold(0.0, |m: f64, (zi, xi)| m.max(up(zi / xi)));
+    let ratio = z
+        .iter()
+        .zip(x)
+        .fold(0.0, |m: f64, (zi, xi)| m.max(up(zi / xi)));
     up(ratio.sqrt())
 }
 
 /// Lower bound on `‖A‖₂` over the sparse interval matrix from any nonzero `x`.
 pub fn spectral_norm_lower_sparse(a: &ISparse, x: &[f64]) -> f64 {
     let num = (0..a.n).fold(0.0, |s, i| {
-        let yi = a.row(i).fold(Interval::point(0.0), |acc, (j, v)| acc + v * Interval::point(x[j]));
+        let yi = a.row(i).fold(Interval::point(0.0), |acc, (j, v)| {
+            acc + v * Interval::point(x[j])
+        });
         down(s + down(yi.mig() * yi.mig()))
     });
     ratio_lower(num, x)
@@ -246,7 +280,12 @@ mod tests {
     #[test]
     fn collatz_wielandt_is_exact_for_perron_vector() {
         // A = [[0.5, 0.5], [0.5, 0.5]]: ‖A‖₂ = 1, Perron vector (1, 1).
-        let a = ISparse::new(2, vec![0, 2, 4], vec![0, 1, 0, 1], vec![Interval::point(0.5); 4]);
+        let a = ISparse::new(
+            2,
+            vec![0, 2, 4],
+            vec![0, 1, 0, 1],
+            vec![Interval::point(0.5); 4],
+        );
         let ub = collatz_wielandt_upper(&a, &[1.0, 1.0]);
         assert!((1.0..1.0 + 1e-14).contains(&ub));
         assert!(collatz_wielandt_upper(&a, &[1.0, 2.0]) > 1.0);

@@ -25,7 +25,9 @@ pub fn is_positive_definite(a: &[Interval], n: usize) -> bool {
         if pivot.lo() <= 0.0 {
             return false;
         }
-        let Some(rjj) = pivot.sqrt() else { return false };
+        let Some(rjj) = pivot.sqrt() else {
+            return false;
+        };
         r[j * n + j] = rjj;
         for i in j + 1..n {
             let mut s = a[i * n + j];

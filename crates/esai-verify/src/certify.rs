@@ -1,0 +1,844 @@
+//! `certify`: from a checked spec to a certificate (schema `esai.certificate/v1`).
+//!
+//! "certified" means: some sound sufficient condition for a bounded IAE holds
+//! for every configuration the spec describes, and the Hebbian trace is
+//! deterministically bounded. "violated" means every sufficient condition is
+//! provably false at some configuration (a counterexample is given) — the
+//! toolkit cannot then promise boundedness; it does not claim divergence.
+//! "unknown" is everything else (a gap between bounds, a solver timeout).
+//!
+//! The conditions (spec §5.2), with `M = γ_E I − α L`:
+//! - `proposition1`: `‖M‖₂ + L_g < 1` (the paper's, as stated);
+//! - `frobenius`: `‖M‖₂ + L_E < 1`, giving `‖𝐄_t‖_F ≤ √N K / (1 − ρ)`;
+//! - `max_norm`: `‖M‖_∞ + L_E < 1`, giving `max_i ‖E_i‖ ≤ K / (1 − ρ)`;
+//! where `K ≥ sup ‖g_φ(0, u)‖` over the input box and `𝐄_0 = 0`.
+//! Each condition is convex in `(γ_E, α)` and increasing in `L`, so over a
+//! box its worst case sits at a corner with the largest `L`.
+
+use crate::kernel::interval::{down, up, Interval};
+use crate::kernel::m_matrix::m_enclosure;
+use crate::lipschitz::lipschitz_bounds;
+use crate::smt::{
+    self, approx, enclose, exact, QueryOutcome, RatRange, RegionProblem, SpectralModel,
+};
+use crate::spectral::{lambda_max_upper, m_norms, MNorms, NormBound};
+use crate::synth::{self, AlphaSup, Fixed, RobustPoint};
+use esai_core::graph::LaplacianKind;
+use esai_core::spec::{GraphSource, Param, Spec, UpdateBound};
+use num_rational::BigRational;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Schema identifier written into every certificate.
+pub const SCHEMA: &str = "esai.certificate/v1";
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// A sound sufficient condition holds everywhere in the spec.
+    Certified,
+    /// Every sufficient condition provably fails somewhere.
+    Violated,
+    /// Neither could be shown (bound gap, timeout, solver incompleteness).
+    Unknown,
+}
+
+impl Verdict {
+    /// Process exit code: 0 certified, 1 violated, 3 unknown.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Self::Certified => 0,
+            Self::Violated => 1,
+            Self::Unknown => 3,
+        }
+    }
+}
+
+/// Options for [`certify`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CertifyOptions {
+    /// Seed of the Lipschitz lower-bound search. By default 0.
+    pub seed: u64,
+}
+
+/// A norm with sound lower and upper bounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct NormReport {
+    /// `≤` the exact value (over a region: `≤` its supremum).
+    pub lower: f64,
+    /// `≥` the exact value (over a region: `≥` its supremum).
+    pub upper: f64,
+    /// How the upper bound was obtained.
+    pub method: String,
+}
+
+/// Appendix A.2's closed form and whether it may be used.
+#[derive(Debug, Clone, Serialize)]
+pub struct A2Report {
+    /// `max(|γ_E|, |γ_E − α λ_hi|)`.
+    pub value: f64,
+    /// `λ_hi ≥ λ_max(L)` used.
+    pub lambda_max_upper: f64,
+    /// True only for a symmetric L, where it bounds `‖M‖₂`.
+    pub applies: bool,
+    /// Why.
+    pub note: String,
+}
+
+/// Lipschitz constants of `g_φ`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LipschitzReport {
+    /// Lower bound on `L_g` (declared: the declared value).
+    pub lower: f64,
+    /// Upper bound on `L_g`.
+    pub upper: f64,
+    /// `Π ‖W_l‖₂` (null when declared).
+    pub product_bound: Option<f64>,
+    /// Source of `upper`.
+    pub method: String,
+    /// Upper bound on `L_E` (E-block).
+    pub e_block_upper: f64,
+    /// Upper bound on the constant in the other inputs (null when declared).
+    pub input_block_upper: Option<f64>,
+    /// Upper bound on `‖g_φ(0)‖₂` (null when declared without it).
+    pub zero_output_norm: Option<f64>,
+    /// `upper − lower`.
+    pub gap: f64,
+}
+
+/// One checked condition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Identifier.
+    pub name: String,
+    /// `sufficient` (counts for the verdict), `paper` (as stated in the paper,
+    /// also sufficient), `hebbian`, `statistical` (moment condition), `info`.
+    pub kind: String,
+    /// true: proven; false: provably fails; null: undecided.
+    pub holds: Option<bool>,
+    /// Upper bound on the checked quantity (its supremum over a region).
+    pub value: Option<f64>,
+    /// Lower bound on it.
+    pub value_lower: Option<f64>,
+    /// The quantity must be `< limit`.
+    pub limit: f64,
+    /// `limit − value` (positive when it holds).
+    pub margin: Option<f64>,
+    /// In words.
+    pub note: String,
+}
+
+/// Explicit state bounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bounds {
+    /// `B ≥ sup_t max_i ‖E_{i,t}‖₂` from `𝐄_0 = 0` (null if no numeric K).
+    pub iae_norm: Option<f64>,
+    /// Which condition gave `iae_norm`.
+    pub iae_source: Option<String>,
+    /// `K ≥ sup ‖g_φ(0, u)‖` over the input box.
+    pub k: Option<f64>,
+    /// `B_H ≥ sup_t ‖H_{i,t}‖_F` from `H_0 = 0`.
+    pub hebbian_norm: Option<f64>,
+}
+
+/// Largest stable α per condition (for the spec's `γ_E`; point specs only).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlphaMax {
+    /// Under `max_norm`.
+    pub max_norm: Option<AlphaSup>,
+    /// Under `frobenius`.
+    pub frobenius: Option<AlphaSup>,
+    /// Under `proposition1`.
+    pub proposition1: Option<AlphaSup>,
+    /// The largest verified value among them.
+    pub best_verified: Option<f64>,
+}
+
+/// One z3 query and its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SmtReport {
+    /// Query name.
+    pub name: String,
+    /// What `unsat` proves.
+    pub proves: String,
+    /// `unsat`, `sat` or `unknown`.
+    pub result: String,
+    /// For `sat`: the model point; for `unknown`: z3's reason.
+    pub detail: Option<String>,
+}
+
+/// A configuration where every sufficient condition fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counterexample {
+    /// `γ_E` (nearest float).
+    pub gamma_e: f64,
+    /// `α`.
+    pub alpha: f64,
+    /// `L_g`.
+    pub lipschitz: f64,
+    /// `L_E`.
+    pub e_lipschitz: f64,
+    /// The exact rationals, as `num/den` strings.
+    pub exact: [String; 4],
+    /// Whether the kernel confirmed at this point that all conditions fail.
+    pub confirmed: bool,
+}
+
+/// What the certificate was computed for.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecSummary {
+    /// Number of agents.
+    pub agents: usize,
+    /// Number of undirected edges.
+    pub edges: usize,
+    /// `row` or `sym`.
+    pub laplacian: String,
+    /// `edges` or the generator.
+    pub graph: String,
+    /// `[lo, hi]` of `γ_E`.
+    pub gamma_e: [f64; 2],
+    /// `[lo, hi]` of `α`.
+    pub alpha: [f64; 2],
+    /// `declared` or the weights path.
+    pub update: String,
+    /// True if any parameter is an interval.
+    pub region: bool,
+}
+
+/// The machine-readable certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The answer.
+    pub verdict: Verdict,
+    /// Why, in one sentence.
+    pub reason: String,
+    /// Names of the sufficient conditions that hold (everywhere).
+    pub certified_by: Vec<String>,
+    /// What was checked.
+    pub spec: SpecSummary,
+    /// `‖M‖₂`.
+    pub spectral_norm: NormReport,
+    /// `‖M‖_∞`.
+    pub inf_norm: NormReport,
+    /// Appendix A.2.
+    pub a2_closed_form: A2Report,
+    /// `g_φ`.
+    pub lipschitz: LipschitzReport,
+    /// Every condition.
+    pub checks: Vec<Check>,
+    /// Explicit bounds for the runtime monitor.
+    pub bounds: Bounds,
+    /// Stable-α synthesis.
+    pub alpha_max: Option<AlphaMax>,
+    /// Most robust `(γ_E, α)`.
+    pub robust_point: Option<RobustPoint>,
+    /// z3 queries.
+    pub smt: Vec<SmtReport>,
+    /// A violating configuration, when one was found.
+    pub counterexample: Option<Counterexample>,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// What we know of `g_φ` as intervals: `[refute, certify]` ends.
+struct Lips {
+    /// `L_g`: lo is used to refute, hi to certify.
+    l_g: Interval,
+    l_e: Interval,
+    /// Upper bound on K, if available.
+    k: Option<f64>,
+    report: LipschitzReport,
+}
+
+fn lips(spec: &Spec, seed: u64) -> Lips {
+    let i = spec.inputs;
+    let c_u = [i.obs_norm, i.action_norm, i.reward_abs, i.harm_abs]
+        .iter()
+        .fold(Interval::point(0.0), |s, &v| s + Interval::around(v).sqr())
+        .sqrt()
+        .expect("sum of squares is nonnegative")
+        .hi();
+    match &spec.update {
+        UpdateBound::Declared {
+            lipschitz,
+            e_lipschitz,
+            zero_output_norm,
+        } => {
+            // For a region the refuting value is the largest L (worst corner).
+            let l_g = Interval::new(down(lipschitz.hi()), up(lipschitz.hi())).expect("ordered");
+            let l_e_param = e_lipschitz.unwrap_or(*lipschitz);
+            let l_e = Interval::new(down(l_e_param.hi()), up(l_e_param.hi())).expect("ordered");
+            let k = zero_output_norm.map(|z| up(Interval::around(z).hi() + up(l_g.hi() * c_u)));
+            let report = LipschitzReport {
+                lower: lipschitz.lo(),
+                upper: lipschitz.hi(),
+                product_bound: None,
+                method: "declared in the spec (trusted as stated)".into(),
+                e_block_upper: l_e_param.hi(),
+                input_block_upper: None,
+                zero_output_norm: *zero_output_norm,
+                gap: lipschitz.hi() - lipschitz.lo(),
+            };
+            Lips {
+                l_g,
+                l_e,
+                k,
+                report,
+            }
+        }
+        UpdateBound::Weights { mlp, e_inputs, .. } => {
+            let b = lipschitz_bounds(mlp, *e_inputs, seed);
+            let e_upper = b.e_block_upper.min(b.upper);
+            let k = up(b.zero_output_norm + up(b.input_block_upper * c_u));
+            let report = LipschitzReport {
+                lower: b.lower,
+                upper: b.upper,
+                product_bound: Some(b.product_bound),
+                method: b.method.clone(),
+                e_block_upper: e_upper,
+                input_block_upper: Some(b.input_block_upper),
+                zero_output_norm: Some(b.zero_output_norm),
+                gap: b.upper - b.lower,
+            };
+            Lips {
+                l_g: Interval::new(b.lower, b.upper).expect("lower ≤ upper"),
+                l_e: Interval::new(b.e_block_lower.min(e_upper), e_upper).expect("ordered"),
+                k: Some(k),
+                report,
+            }
+        }
+    }
+}
+
+/// `ρ = norm + L` as `[lower, upper]` and the verdict on `ρ < 1`.
+fn condition(norm: &NormBound, l: Interval) -> (f64, f64, Option<bool>) {
+    let lo = down(norm.lower + l.lo());
+    let hi = up(norm.upper + l.hi());
+    let holds = if hi < 1.0 {
+        Some(true)
+    } else if lo >= 1.0 {
+        Some(false)
+    } else {
+        None
+    };
+    (lo, hi, holds)
+}
+
+fn corners(p: Param) -> Vec<f64> {
+    match p {
+        Param::Point(v) => vec![v],
+        Param::Range { lo, hi } => vec![lo, hi],
+    }
+}
+
+/// Norm bounds over the corners: sound bounds on the supremum over the box.
+fn corner_norms(spec: &Spec, lambda_hi: f64) -> (Vec<(f64, f64, MNorms)>, MNorms) {
+    let g = &spec.graph;
+    let mut all = Vec::new();
+    for gm in corners(spec.gamma_e) {
+        for al in corners(spec.alpha) {
+            all.push((
+                gm,
+                al,
+                m_norms(
+                    &g.graph,
+                    g.laplacian,
+                    Interval::around(gm),
+                    Interval::around(al),
+                    lambda_hi,
+                ),
+            ));
+        }
+    }
+    let worst = all
+        .iter()
+        .map(|c| c.2.clone())
+        .reduce(|a, b| {
+            let pick = |x: NormBound, y: NormBound| NormBound {
+                lower: x.lower.max(y.lower),
+                upper: x.upper.max(y.upper),
+                method: if y.upper > x.upper {
+                    y.method
+                } else {
+                    x.method
+                },
+            };
+            MNorms {
+                two: pick(a.two, b.two),
+                inf: pick(a.inf, b.inf),
+                a2_closed_form: a.a2_closed_form.max(b.a2_closed_form),
+                lambda_max_upper: lambda_hi,
+            }
+        })
+        .expect("at least one corner");
+    (all, worst)
+}
+
+/// Distinct row profiles `(L_ii, Σ_{j≠i} |L_ij|)`, upper-rounded, as floats.
+fn row_profiles(spec: &Spec) -> Vec<(f64, f64)> {
+    let g = &spec.graph.graph;
+    let mut profiles = Vec::new();
+    if (0..g.agents()).any(|i| g.neighbours(i).next().is_none()) {
+        profiles.push((0.0, 0.0));
+    }
+    if g.edge_count() > 0 {
+        let r = match spec.graph.laplacian {
+            // Σ_j w_ij / d_i = 1 exactly for every non-isolated row.
+            LaplacianKind::Row => 1.0,
+            LaplacianKind::Sym => {
+                let s = m_enclosure(
+                    g,
+                    LaplacianKind::Sym,
+                    Interval::point(0.0),
+                    Interval::point(1.0),
+                );
+                (0..g.agents())
+                    .map(|i| {
+                        s.row(i)
+                            .filter(|&(j, _)| j != i)
+                            .fold(0.0, |acc, (_, v)| up(acc + v.mag()))
+                    })
+                    .fold(0.0, f64::max)
+            }
+        };
+        profiles.push((1.0, r));
+    }
+    profiles
+}
+
+/// Certifies a checked spec.
+pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
+    let start = Instant::now();
+    let g = &spec.graph;
+    let n = g.graph.agents();
+    let region = spec.is_region();
+    let lips = lips(spec, opts.seed);
+    let lambda_hi = lambda_max_upper(&g.graph);
+    let (corner_list, worst) = corner_norms(spec, lambda_hi);
+
+    // Point / corner conditions from the kernel.
+    let (p1_lo, p1_hi, p1) = condition(&worst.two, lips.l_g);
+    let (fr_lo, fr_hi, fr) = condition(&worst.two, lips.l_e);
+    let (mx_lo, mx_hi, mx) = condition(&worst.inf, lips.l_e);
+
+    // z3 over the (possibly degenerate) box.
+    let profiles = row_profiles(spec);
+    let problem = region_problem(spec, &lips, &corner_list, lambda_hi, &profiles);
+    let (outcomes, smt2) = smt::run_queries(&problem, spec.timeout_ms);
+    let smt_reports: Vec<SmtReport> = smt::QUERIES
+        .iter()
+        .zip(&outcomes)
+        .map(|((name, proves), o)| SmtReport {
+            name: (*name).into(),
+            proves: (*proves).into(),
+            result: match o {
+                QueryOutcome::Unsat => "unsat",
+                QueryOutcome::Sat(_) => "sat",
+                QueryOutcome::Unknown(_) => "unknown",
+            }
+            .into(),
+            detail: match o {
+                QueryOutcome::Unsat => None,
+                QueryOutcome::Sat(p) => Some(format!(
+                    "gamma_e={} alpha={} lipschitz={} e_lipschitz={}",
+                    approx(&p.gamma),
+                    approx(&p.alpha),
+                    approx(&p.l_g),
+                    approx(&p.l_e)
+                )),
+                QueryOutcome::Unknown(r) => Some(r.clone()),
+            },
+        })
+        .collect();
+
+    // Per-condition verdicts: for a region, z3's unsat is the proof; the
+    // corner refutation is the disproof (the worst case sits at a corner).
+    let decide = |kernel: Option<bool>, o: &QueryOutcome| -> Option<bool> {
+        match (region, kernel, o) {
+            (_, Some(false), _) => Some(false),
+            (true, _, QueryOutcome::Unsat) => Some(true),
+            (true, _, _) => None,
+            (false, k, _) => k,
+        }
+    };
+    let mx = decide(mx, &outcomes[0]);
+    let fr = decide(fr, &outcomes[1]);
+    let p1 = decide(p1, &outcomes[2]);
+
+    let k = lips.k;
+    let sqrt_n = Interval::point(n as f64).sqrt().expect("n ≥ 0").hi();
+    let b_inf = (mx == Some(true))
+        .then(|| k.map(|k| up(k / down(1.0 - mx_hi))))
+        .flatten();
+    let b_fro = (fr == Some(true))
+        .then(|| k.map(|k| up(up(sqrt_n * k) / down(1.0 - fr_hi))))
+        .flatten();
+    let (iae_norm, iae_source) = match (b_inf, b_fro) {
+        (Some(a), Some(b)) if a <= b => (Some(a), Some("max_norm".to_string())),
+        (_, Some(b)) => (Some(b), Some("frobenius".to_string())),
+        (Some(a), None) => (Some(a), Some("max_norm".to_string())),
+        (None, None) => (None, None),
+    };
+
+    let h = spec.hebbian;
+    let delta = Interval::around(h.delta);
+    let contraction = (Interval::point(1.0) - delta).abs();
+    let heb_det = if contraction.hi() < 1.0 {
+        Some(true)
+    } else if contraction.lo() >= 1.0 {
+        Some(false)
+    } else {
+        None
+    };
+    let c_z = Interval::around(spec.inputs.obs_norm);
+    let hebbian_norm = match (heb_det, iae_norm) {
+        (Some(true), Some(b)) => Some(up(
+            up(up(Interval::around(h.eta).hi() * b) * c_z.hi()) / down(1.0 - contraction.hi())
+        )),
+        _ => None,
+    };
+    let m_e = h.e_second_moment.or(iae_norm.map(|b| up(b * b)));
+    let m_z = h.z_second_moment.unwrap_or(up(c_z.hi() * c_z.hi()));
+    let ms_value = m_e.map(|m_e| up(Interval::around(h.eta).hi() * up(up(m_e * m_z).sqrt())));
+
+    let mut checks = vec![
+        check("proposition1", "paper", p1, p1_lo, p1_hi, "‖γ_E I − αL‖₂ + L_g < 1 (Proposition 1 as stated; sufficient, via the Frobenius argument)"),
+        check("frobenius", "sufficient", fr, fr_lo, fr_hi, "‖M‖₂ + L_E < 1 ⇒ ‖𝐄_t‖_F ≤ √N K/(1−ρ)"),
+        check("max_norm", "sufficient", mx, mx_lo, mx_hi, "‖M‖∞ + L_E < 1 ⇒ max_i ‖E_i,t‖ ≤ K/(1−ρ)"),
+        check("hebbian_deterministic", "hebbian", heb_det, contraction.lo(), contraction.hi(), "|1 − δ_H| < 1 ⇒ ‖H_t‖_F ≤ η_H B C_z/(1 − |1 − δ_H|)"),
+    ];
+    // Only explicit moment bounds can refute; B² and C_z² are mere upper bounds.
+    let ms_holds = match ms_value {
+        Some(v) if v < delta.lo() => Some(true),
+        Some(v)
+            if v >= delta.hi() && h.e_second_moment.is_some() && h.z_second_moment.is_some() =>
+        {
+            Some(false)
+        }
+        _ => None,
+    };
+    checks.push(Check {
+        name: "hebbian_mean_square".into(),
+        kind: "statistical".into(),
+        holds: ms_holds,
+        value: ms_value,
+        value_lower: None,
+        limit: h.delta,
+        margin: ms_value.map(|v| h.delta - v),
+        note: "Proposition 2: δ_H > η_H √(E‖E‖² E‖z‖²), with moment bounds from the spec or B², C_z²; a mean-square statement".into(),
+    });
+
+    let sufficient = [("proposition1", p1), ("frobenius", fr), ("max_norm", mx)];
+    let mut certified_by: Vec<String> = sufficient
+        .iter()
+        .filter(|c| c.1 == Some(true))
+        .map(|c| c.0.to_string())
+        .collect();
+    let any_unsat = matches!(outcomes[3], QueryOutcome::Unsat);
+    if region && certified_by.is_empty() && any_unsat {
+        certified_by.push("any_sufficient (pointwise: some condition holds at every point)".into());
+    }
+    let iae_ok = !certified_by.is_empty();
+    let iae_refuted_at_point = !region && sufficient.iter().all(|c| c.1 == Some(false));
+
+    // A region counterexample: z3's candidate, re-checked by the kernel.
+    let mut counterexample = None;
+    if !region && iae_refuted_at_point {
+        counterexample = Some(Counterexample {
+            gamma_e: spec.gamma_e.lo(),
+            alpha: spec.alpha.lo(),
+            lipschitz: lips.l_g.hi(),
+            e_lipschitz: lips.l_e.hi(),
+            exact: [
+                exact(spec.gamma_e.lo()),
+                exact(spec.alpha.lo()),
+                exact(lips.l_g.hi()),
+                exact(lips.l_e.hi()),
+            ]
+            .map(|q| q.to_string()),
+            confirmed: true,
+        });
+    }
+    if region && !iae_ok {
+        // First the corners (each condition's worst case sits at one), then z3's point.
+        counterexample = corner_list.iter().find_map(|(gm, al, m)| {
+            let all_fail = [
+                condition(&m.two, lips.l_g),
+                condition(&m.two, lips.l_e),
+                condition(&m.inf, lips.l_e),
+            ]
+            .iter()
+            .all(|c| c.2 == Some(false));
+            all_fail.then(|| Counterexample {
+                gamma_e: *gm,
+                alpha: *al,
+                lipschitz: lips.l_g.hi(),
+                e_lipschitz: lips.l_e.hi(),
+                exact: [
+                    exact(*gm),
+                    exact(*al),
+                    exact(lips.l_g.hi()),
+                    exact(lips.l_e.hi()),
+                ]
+                .map(|q| q.to_string()),
+                confirmed: true,
+            })
+        });
+        if counterexample.is_none() {
+            if let QueryOutcome::Sat(p) = &outcomes[3] {
+                counterexample = Some(confirm_point(spec, &lips, p, lambda_hi));
+            }
+        }
+    }
+    let region_refuted = counterexample.as_ref().is_some_and(|c| c.confirmed) && region;
+
+    let (verdict, reason) = if heb_det == Some(false) {
+        (
+            Verdict::Violated,
+            format!(
+                "hebbian.delta = {}: |1 − δ_H| ≥ 1, the Hebbian trace is not contracted",
+                h.delta
+            ),
+        )
+    } else if iae_ok && heb_det == Some(true) {
+        (
+            Verdict::Certified,
+            format!(
+                "bounded IAE by {} and bounded Hebbian trace",
+                certified_by.join(", ")
+            ),
+        )
+    } else if iae_refuted_at_point || region_refuted {
+        (
+            Verdict::Violated,
+            "every sufficient condition provably fails (see counterexample)".into(),
+        )
+    } else if region && matches!(outcomes[3], QueryOutcome::Unknown(_)) {
+        (
+            Verdict::Unknown,
+            "z3 returned unknown (timeout or incompleteness); not certified".into(),
+        )
+    } else {
+        (
+            Verdict::Unknown,
+            "the bounds straddle the limit: neither proven nor refuted".into(),
+        )
+    };
+
+    let alpha_max = spec.gamma_e.point().map(|gamma| {
+        let f = Fixed {
+            graph: &g.graph,
+            kind: g.laplacian,
+            l_e: lips.l_e.hi(),
+            l_g: lips.l_g.hi(),
+            lambda_hi,
+        };
+        let max_norm = synth::alpha_max_max_norm(&f, gamma, &profiles);
+        let frobenius = synth::alpha_max_spectral(&f, gamma, f.l_e);
+        let proposition1 = synth::alpha_max_spectral(&f, gamma, f.l_g);
+        let best_verified = [&max_norm, &frobenius, &proposition1]
+            .iter()
+            .filter_map(|s| s.as_ref().map(|s| s.verified))
+            .reduce(f64::max);
+        AlphaMax {
+            max_norm,
+            frobenius,
+            proposition1,
+            best_verified,
+        }
+    });
+    let robust = {
+        let f = Fixed {
+            graph: &g.graph,
+            kind: g.laplacian,
+            l_e: lips.l_e.hi(),
+            l_g: lips.l_g.hi(),
+            lambda_hi,
+        };
+        synth::robust_point(&f, &profiles)
+    };
+
+    let symmetric = g.laplacian == LaplacianKind::Sym;
+    let cert = Certificate {
+        schema: SCHEMA,
+        verdict,
+        reason,
+        certified_by,
+        spec: SpecSummary {
+            agents: n,
+            edges: g.graph.edge_count(),
+            laplacian: g.laplacian.name().into(),
+            graph: match &g.source {
+                GraphSource::Edges => "edges".into(),
+                GraphSource::Topology(t) => t.clone(),
+            },
+            gamma_e: [spec.gamma_e.lo(), spec.gamma_e.hi()],
+            alpha: [spec.alpha.lo(), spec.alpha.hi()],
+            update: match &spec.update {
+                UpdateBound::Declared { .. } => "declared".into(),
+                UpdateBound::Weights { path, .. } => format!("weights: {path}"),
+            },
+            region,
+        },
+        spectral_norm: NormReport {
+            lower: worst.two.lower,
+            upper: worst.two.upper,
+            method: worst.two.method.clone(),
+        },
+        inf_norm: NormReport {
+            lower: worst.inf.lower,
+            upper: worst.inf.upper,
+            method: worst.inf.method.clone(),
+        },
+        a2_closed_form: A2Report {
+            value: worst.a2_closed_form,
+            lambda_max_upper: lambda_hi,
+            applies: symmetric,
+            note: if symmetric {
+                "L is symmetric: A.2 bounds ‖M‖₂".into()
+            } else {
+                "L is row-normalised, not symmetric: this is the spectral radius of M, NOT a bound on ‖M‖₂; not used".into()
+            },
+        },
+        lipschitz: lips.report.clone(),
+        checks,
+        bounds: Bounds {
+            iae_norm,
+            iae_source,
+            k,
+            hebbian_norm,
+        },
+        alpha_max,
+        robust_point: robust,
+        smt: smt_reports,
+        counterexample,
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    };
+    (cert, smt2)
+}
+
+fn check(name: &str, kind: &str, holds: Option<bool>, lo: f64, hi: f64, note: &str) -> Check {
+    Check {
+        name: name.into(),
+        kind: kind.into(),
+        holds,
+        value: Some(hi),
+        value_lower: Some(lo),
+        limit: 1.0,
+        margin: Some(1.0 - hi),
+        note: note.into(),
+    }
+}
+
+fn region_problem(
+    spec: &Spec,
+    lips: &Lips,
+    corner_list: &[(f64, f64, MNorms)],
+    lambda_hi: f64,
+    profiles: &[(f64, f64)],
+) -> RegionProblem {
+    let l_range = |declared: Option<Param>, kernel: Interval| match declared {
+        Some(p) => RatRange::widened(p.lo(), p.hi()),
+        None => RatRange::exact(kernel.hi(), kernel.hi()),
+    };
+    let (dl_g, dl_e) = match &spec.update {
+        UpdateBound::Declared {
+            lipschitz,
+            e_lipschitz,
+            ..
+        } => (Some(*lipschitz), Some(e_lipschitz.unwrap_or(*lipschitz))),
+        UpdateBound::Weights { .. } => (None, None),
+    };
+    RegionProblem {
+        gamma: RatRange::widened(spec.gamma_e.lo(), spec.gamma_e.hi()),
+        alpha: RatRange::widened(spec.alpha.lo(), spec.alpha.hi()),
+        l_g: l_range(dl_g, lips.l_g),
+        l_e: l_range(dl_e, lips.l_e),
+        row_profiles: profiles
+            .iter()
+            .map(|&(l, r)| (exact(l), exact(r)))
+            .collect(),
+        spectral: if spec.graph.laplacian == LaplacianKind::Sym {
+            SpectralModel::Symmetric {
+                lambda_hi: exact(lambda_hi),
+            }
+        } else {
+            // Corners of the widened box: the kernel bound at each corner
+            // encloses ‖M‖₂ for the widened corner values too.
+            let gw = [down(spec.gamma_e.lo()).max(0.0), up(spec.gamma_e.hi())];
+            let aw = [down(spec.alpha.lo()).max(0.0), up(spec.alpha.hi())];
+            let g = &spec.graph;
+            let mut out = Vec::new();
+            for (gi, &gm) in gw.iter().enumerate() {
+                for (ai, &al) in aw.iter().enumerate() {
+                    // Reuse a computed corner when the spec's corner rounds to it.
+                    let s = corner_list
+                        .iter()
+                        .find(|c| {
+                            c.0 == [spec.gamma_e.lo(), spec.gamma_e.hi()][gi]
+                                && c.1 == [spec.alpha.lo(), spec.alpha.hi()][ai]
+                        })
+                        .map(|c| c.2.two.upper)
+                        .unwrap_or_else(|| {
+                            m_norms(
+                                &g.graph,
+                                g.laplacian,
+                                Interval::around(gm),
+                                Interval::around(al),
+                                lambda_hi,
+                            )
+                            .two
+                            .upper
+                        });
+                    out.push((exact(gm), exact(al), exact(s)));
+                }
+            }
+            SpectralModel::Corners(out)
+        },
+    }
+}
+
+/// Re-checks z3's candidate with the kernel: does every condition fail there?
+fn confirm_point(
+    spec: &Spec,
+    lips: &Lips,
+    p: &smt::CounterPoint,
+    lambda_hi: f64,
+) -> Counterexample {
+    let g = &spec.graph;
+    let m = m_norms(
+        &g.graph,
+        g.laplacian,
+        enclose(&p.gamma),
+        enclose(&p.alpha),
+        lambda_hi,
+    );
+    let (l_g, l_e) = (enclose(&p.l_g), enclose(&p.l_e));
+    // With weights the refuting constants are the kernel lower bounds.
+    let (l_g, l_e) = match spec.update {
+        UpdateBound::Declared { .. } => (l_g, l_e),
+        UpdateBound::Weights { .. } => (
+            Interval::point(lips.l_g.lo()),
+            Interval::point(lips.l_e.lo()),
+        ),
+    };
+    let confirmed = [
+        condition(&m.two, l_g),
+        condition(&m.two, l_e),
+        condition(&m.inf, l_e),
+    ]
+    .iter()
+    .all(|c| c.2 == Some(false));
+    let s = |q: &BigRational| q.to_string();
+    Counterexample {
+        gamma_e: approx(&p.gamma),
+        alpha: approx(&p.alpha),
+        lipschitz: approx(&p.l_g),
+        e_lipschitz: approx(&p.l_e),
+        exact: [s(&p.gamma), s(&p.alpha), s(&p.l_g), s(&p.l_e)],
+        confirmed,
+    }
+}
