@@ -206,6 +206,15 @@ pub struct SpecSummary {
     pub region: bool,
 }
 
+/// Wall time of one phase of `certify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTiming {
+    /// Phase name.
+    pub phase: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
 /// The machine-readable certificate.
 #[derive(Debug, Clone, Serialize)]
 pub struct Certificate {
@@ -241,6 +250,8 @@ pub struct Certificate {
     pub counterexample: Option<Counterexample>,
     /// Wall time in milliseconds.
     pub elapsed_ms: f64,
+    /// Wall time per phase, in order, in milliseconds.
+    pub timings_ms: Vec<PhaseTiming>,
 }
 
 /// What we know of `g_φ` as intervals: `[refute, certify]` ends.
@@ -415,9 +426,17 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     let g = &spec.graph;
     let n = g.graph.agents();
     let region = spec.is_region();
+    let mut timings: Vec<PhaseTiming> = Vec::new();
+    let mut lap = Instant::now();
+    let mut t = |what: &str| {
+        timings.push(PhaseTiming { phase: what.to_string(), ms: lap.elapsed().as_secs_f64() * 1e3 });
+        lap = Instant::now();
+    };
     let lips = lips(spec, opts.seed);
+    t("lipschitz bounds");
     let lambda_hi = lambda_max_upper(&g.graph);
     let (corner_list, worst) = corner_norms(spec, lambda_hi);
+    t("norms of M");
 
     // Point / corner conditions from the kernel.
     let (p1_lo, p1_hi, p1) = condition(&worst.two, lips.l_g);
@@ -428,6 +447,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     let profiles = row_profiles(spec);
     let problem = region_problem(spec, &lips, &corner_list, lambda_hi, &profiles);
     let (outcomes, smt2) = smt::run_queries(&problem, spec.timeout_ms);
+    t("z3");
     let smt_reports: Vec<SmtReport> = smt::QUERIES
         .iter()
         .zip(&outcomes)
@@ -650,6 +670,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
             best_verified,
         }
     });
+    t("alpha_max synthesis");
     let robust = {
         let f = Fixed {
             graph: &g.graph,
@@ -660,6 +681,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         };
         synth::robust_point(&f, &profiles)
     };
+    t("robust point");
 
     let symmetric = g.laplacian == LaplacianKind::Sym;
     let cert = Certificate {
@@ -716,6 +738,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         smt: smt_reports,
         counterexample,
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+        timings_ms: timings,
     };
     (cert, smt2)
 }

@@ -5,7 +5,8 @@
 //! exactly the reported point.
 
 use crate::kernel::interval::Interval;
-use crate::spectral::{m_norms, DENSE_MAX};
+use crate::kernel::m_matrix::m_enclosure;
+use crate::spectral::{inf_norm_bound, m_norms, DENSE_MAX};
 use esai_core::graph::{Graph, LaplacianKind};
 use good_lp::{constraint, microlp, variable, variables, Solution, SolverModel};
 use serde::Serialize;
@@ -43,14 +44,8 @@ pub struct Fixed<'a> {
 pub type Profiles = [(f64, f64)];
 
 fn max_norm_certified(f: &Fixed, gamma: f64, alpha: f64) -> bool {
-    let m = m_norms(
-        f.graph,
-        f.kind,
-        Interval::around(gamma),
-        Interval::around(alpha),
-        f.lambda_hi,
-    );
-    (Interval::point(m.inf.upper) + Interval::around(f.l_e)).hi() < 1.0
+    let m = m_enclosure(f.graph, f.kind, Interval::around(gamma), Interval::around(alpha));
+    (Interval::point(inf_norm_bound(&m).upper) + Interval::around(f.l_e)).hi() < 1.0
 }
 
 fn spectral_certified(f: &Fixed, gamma: f64, alpha: f64, l: f64) -> bool {

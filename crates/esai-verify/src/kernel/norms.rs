@@ -180,6 +180,10 @@ impl ISparse {
             .copied()
             .zip(self.val[r].iter().copied())
     }
+    /// The CSR arrays `(row_start, col, val)`.
+    pub fn csr(&self) -> (&[usize], &[usize], &[Interval]) {
+        (&self.row_start, &self.col, &self.val)
+    }
     /// True if every entry is provably `≥ 0`.
     pub fn is_nonnegative(&self) -> bool {
         self.val.iter().all(|v| v.lo() >= 0.0)
@@ -199,21 +203,6 @@ impl ISparse {
         (0..self.n)
             .map(|i| self.row(i).fold(0.0, |s, (_, v)| up(s + v.mag())))
             .fold(0.0, f64::max)
-    }
-    /// Untrusted midpoint product `y = mid(A) x`.
-    pub fn mid_mul(&self, x: &[f64], y: &mut [f64]) {
-        for (i, yi) in y.iter_mut().enumerate() {
-            *yi = self.row(i).map(|(j, v)| v.mid() * x[j]).sum();
-        }
-    }
-    /// Untrusted midpoint product `y = mid(A)ᵀ x`.
-    pub fn mid_mul_t(&self, x: &[f64], y: &mut [f64]) {
-        y.iter_mut().for_each(|v| *v = 0.0);
-        for (i, xi) in x.iter().enumerate() {
-            for (j, v) in self.row(i) {
-                y[j] += v.mid() * xi;
-            }
-        }
     }
 }
 
