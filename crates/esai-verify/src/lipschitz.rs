@@ -64,6 +64,8 @@ pub fn lipschitz_bounds(mlp: &Mlp, e_inputs: usize, seed: u64) -> LipschitzBound
     let mut rng = SplitMix64::new(seed);
     let lower = lower_bound(mlp, 0..n_in, &mut rng).min(whole.1);
     let e_block_lower = lower_bound(mlp, 0..e_inputs, &mut rng).min(e_block.1);
+    // L_E ≤ L_g, so a lower bound on L_E is one on L_g too.
+    let lower = lower.max(e_block_lower);
     let (product, averaged) = whole;
     let (upper, method) = if averaged < product {
         (
