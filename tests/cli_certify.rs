@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn esai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esai")).args(args).output().expect("run esai")
+    Command::new(env!("CARGO_BIN_EXE_esai"))
+        .args(args)
+        .output()
+        .expect("run esai")
 }
 
 fn root() -> PathBuf {
@@ -19,8 +22,13 @@ fn root() -> PathBuf {
 fn json_of(spec: &Path) -> (serde_json::Value, i32) {
     let out = esai(&["certify", spec.to_str().unwrap(), "--json"]);
     let code = out.status.code().expect("exit code");
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: bad JSON ({e}); stderr: {}", spec.display(), String::from_utf8_lossy(&out.stderr)));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: bad JSON ({e}); stderr: {}",
+            spec.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (v, code)
 }
 
@@ -28,7 +36,11 @@ fn json_of(spec: &Path) -> (serde_json::Value, i32) {
 fn expected_verdict(spec: &Path) -> Option<String> {
     let text = std::fs::read_to_string(spec).unwrap();
     let line = text.lines().find(|l| l.contains("Expected verdict:"))?;
-    let word = line.split("Expected verdict:").nth(1)?.trim().trim_end_matches('.');
+    let word = line
+        .split("Expected verdict:")
+        .nth(1)?
+        .trim()
+        .trim_end_matches('.');
     Some(word.split(|c: char| !c.is_alphabetic()).next()?.to_string())
 }
 
@@ -37,7 +49,8 @@ fn check_corpus(dir: &Path) -> usize {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let want = expected_verdict(&path).unwrap_or_else(|| panic!("{} lacks 'Expected verdict:'", path.display()));
+            let want = expected_verdict(&path)
+                .unwrap_or_else(|| panic!("{} lacks 'Expected verdict:'", path.display()));
             let (v, code) = json_of(&path);
             assert_eq!(v["verdict"], want, "{}: {}", path.display(), v["reason"]);
             let want_code = match want.as_str() {
@@ -72,8 +85,14 @@ fn json_has_the_documented_schema() {
     let (v, _) = json_of(&root().join("specs/paper-default.toml"));
     assert_eq!(v["schema"], "esai.certificate/v1");
     for key in ["lower", "upper", "method"] {
-        assert!(v["spectral_norm"][key].is_number() || v["spectral_norm"][key].is_string(), "spectral_norm.{key}");
-        assert!(v["inf_norm"][key].is_number() || v["inf_norm"][key].is_string(), "inf_norm.{key}");
+        assert!(
+            v["spectral_norm"][key].is_number() || v["spectral_norm"][key].is_string(),
+            "spectral_norm.{key}"
+        );
+        assert!(
+            v["inf_norm"][key].is_number() || v["inf_norm"][key].is_string(),
+            "inf_norm.{key}"
+        );
     }
     for key in ["lower", "upper", "method", "e_block_upper"] {
         assert!(!v["lipschitz"][key].is_null(), "lipschitz.{key}");
@@ -97,12 +116,24 @@ fn json_has_the_documented_schema() {
 fn a2_trap_does_not_claim_proposition1() {
     // Row-normalised star: A.2's 0.9 + 0.05 < 1 would "pass"; the true ‖M‖₂ does not.
     let (v, code) = json_of(&root().join("specs/star-a2-trap.toml"));
-    let p1 = v["checks"].as_array().unwrap().iter().find(|c| c["name"] == "proposition1").unwrap();
+    let p1 = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "proposition1")
+        .unwrap();
     assert_eq!(p1["holds"], false);
-    assert!(v["a2_closed_form"]["value"].as_f64().unwrap() + 0.05 < 1.0, "the trap must be a trap");
+    assert!(
+        v["a2_closed_form"]["value"].as_f64().unwrap() + 0.05 < 1.0,
+        "the trap must be a trap"
+    );
     assert_eq!(v["a2_closed_form"]["applies"], false);
     assert!(v["spectral_norm"]["lower"].as_f64().unwrap() > 0.95);
-    assert!(!v["certified_by"].as_array().unwrap().iter().any(|c| c == "proposition1"));
+    assert!(!v["certified_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "proposition1"));
     assert_eq!(code, 0, "max_norm still certifies");
 }
 
@@ -122,15 +153,36 @@ fn smt2_file_is_written_and_not_overwritten_without_force() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("q.smt2");
     let spec = root().join("specs/region-paper.toml");
-    let out = esai(&["certify", spec.to_str().unwrap(), "--smt2", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = esai(&[
+        "certify",
+        spec.to_str().unwrap(),
+        "--smt2",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&f).unwrap();
     assert_eq!(text.matches("(check-sat)").count(), 4);
     assert!(text.contains("declare-fun gamma_e"));
-    let again = esai(&["certify", spec.to_str().unwrap(), "--smt2", f.to_str().unwrap()]);
+    let again = esai(&[
+        "certify",
+        spec.to_str().unwrap(),
+        "--smt2",
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
-    let forced = esai(&["certify", spec.to_str().unwrap(), "--smt2", f.to_str().unwrap(), "--force"]);
+    let forced = esai(&[
+        "certify",
+        spec.to_str().unwrap(),
+        "--smt2",
+        f.to_str().unwrap(),
+        "--force",
+    ]);
     assert_eq!(forced.status.code(), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -140,15 +192,41 @@ fn smt2_file_is_written_and_not_overwritten_without_force() {
 fn invalid_specs_exit_2_naming_field_and_allowed_values() {
     let cases: &[(&str, &[&str])] = &[
         ("unknown-key.toml", &["unknown field `gama_e`", "gamma_e"]),
-        ("gamma-out-of-range.toml", &["dynamics.gamma_e = 1.2", "[0, 1)"]),
+        (
+            "gamma-out-of-range.toml",
+            &["dynamics.gamma_e = 1.2", "[0, 1)"],
+        ),
         ("nan-alpha.toml", &["dynamics.alpha = NaN", "≥ 0"]),
-        ("negative-weight.toml", &["graph.edges[1]", "weight -0.5", "> 0"]),
-        ("agent-out-of-range.toml", &["graph.edges[0]", "agent index 7", "0..4"]),
-        ("missing-weights-file.toml", &["update.weights", "does-not-exist.json"]),
-        ("many-problems.toml", &["dynamics.gamma_e", "hebbian.delta", "inputs.obs_norm", "4 problems"]),
+        (
+            "negative-weight.toml",
+            &["graph.edges[1]", "weight -0.5", "> 0"],
+        ),
+        (
+            "agent-out-of-range.toml",
+            &["graph.edges[0]", "agent index 7", "0..4"],
+        ),
+        (
+            "missing-weights-file.toml",
+            &["update.weights", "does-not-exist.json"],
+        ),
+        (
+            "many-problems.toml",
+            &[
+                "dynamics.gamma_e",
+                "hebbian.delta",
+                "inputs.obs_norm",
+                "4 problems",
+            ],
+        ),
         ("reversed-interval.toml", &["dynamics.alpha", "lo ≤ hi"]),
-        ("both-edges-and-topology.toml", &["exactly one of `edges` or `topology`"]),
-        ("bad-weights-shape.toml", &["layers[1].weight", "takes 3 inputs"]),
+        (
+            "both-edges-and-topology.toml",
+            &["exactly one of `edges` or `topology`"],
+        ),
+        (
+            "bad-weights-shape.toml",
+            &["layers[1].weight", "takes 3 inputs"],
+        ),
     ];
     for (file, needles) in cases {
         let path = root().join("tests/invalid").join(file);
@@ -156,7 +234,10 @@ fn invalid_specs_exit_2_naming_field_and_allowed_values() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{file}: {err}");
         for needle in *needles {
-            assert!(err.contains(needle), "{file}: stderr lacks {needle:?}:\n{err}");
+            assert!(
+                err.contains(needle),
+                "{file}: stderr lacks {needle:?}:\n{err}"
+            );
         }
         assert!(!err.contains("panicked"), "{file} panicked");
     }

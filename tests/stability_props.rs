@@ -14,8 +14,19 @@ use proptest::prelude::*;
 
 const K_DIM: usize = 3;
 
-fn spec_text(n: usize, edges: &[(usize, usize, f64)], kind: &str, gamma: f64, alpha: f64, l: f64, z0: f64) -> String {
-    let edges: Vec<String> = edges.iter().map(|(i, j, w)| format!("[{i}, {j}, {w:?}]")).collect();
+fn spec_text(
+    n: usize,
+    edges: &[(usize, usize, f64)],
+    kind: &str,
+    gamma: f64,
+    alpha: f64,
+    l: f64,
+    z0: f64,
+) -> String {
+    let edges: Vec<String> = edges
+        .iter()
+        .map(|(i, j, w)| format!("[{i}, {j}, {w:?}]"))
+        .collect();
     format!(
         "[dynamics]\ngamma_e = {gamma:?}\nalpha = {alpha:?}\n[graph]\nagents = {n}\nlaplacian = \"{kind}\"\nedges = [{}]\n\
          [update]\nlipschitz = {l:?}\nzero_output_norm = {z0:?}\n[hebbian]\neta = 0.01\ndelta = 0.3\n\
@@ -40,15 +51,27 @@ fn worst_case_run(spec: &Spec, l: f64, k_bound: f64, steps: usize) -> (f64, f64)
     let (mut max_e, mut max_h) = (0.0f64, 0.0f64);
     for _ in 0..steps {
         for i in 0..n {
-            hebbian_step(&mut h[i], &e[i * K_DIM..(i + 1) * K_DIM], &z, spec.hebbian.eta, spec.hebbian.delta);
+            hebbian_step(
+                &mut h[i],
+                &e[i * K_DIM..(i + 1) * K_DIM],
+                &z,
+                spec.hebbian.eta,
+                spec.hebbian.delta,
+            );
             max_h = max_h.max(norm2(&h[i]));
         }
         let mut next = diffuse(&g.graph, g.laplacian, gamma, alpha, &e, K_DIM);
         for i in 0..n {
             let ei = &e[i * K_DIM..(i + 1) * K_DIM];
-            let pre: Vec<f64> = (0..K_DIM).map(|c| next[i * K_DIM + c] + l * ei[c]).collect();
+            let pre: Vec<f64> = (0..K_DIM)
+                .map(|c| next[i * K_DIM + c] + l * ei[c])
+                .collect();
             let norm = norm2(&pre);
-            let u: Vec<f64> = if norm > 0.0 { pre.iter().map(|v| v / norm).collect() } else { dir[i * K_DIM..(i + 1) * K_DIM].to_vec() };
+            let u: Vec<f64> = if norm > 0.0 {
+                pre.iter().map(|v| v / norm).collect()
+            } else {
+                dir[i * K_DIM..(i + 1) * K_DIM].to_vec()
+            };
             for c in 0..K_DIM {
                 next[i * K_DIM + c] = pre[c] + k_bound * u[c];
             }
@@ -63,15 +86,27 @@ fn worst_case_run(spec: &Spec, l: f64, k_bound: f64, steps: usize) -> (f64, f64)
 }
 
 fn graph_strategy() -> impl Strategy<Value = (usize, Vec<(usize, usize, f64)>)> {
-    (2usize..10).prop_flat_map(|n| {
-        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
-        let m = pairs.len();
-        (Just(n), Just(pairs), proptest::collection::vec((0u8..3, 0.1f64..3.0), m))
-    })
-    .prop_map(|(n, pairs, picks)| {
-        let edges = pairs.iter().zip(&picks).filter(|(_, p)| p.0 == 0).map(|(&(i, j), p)| (i, j, p.1)).collect();
-        (n, edges)
-    })
+    (2usize..10)
+        .prop_flat_map(|n| {
+            let pairs: Vec<(usize, usize)> = (0..n)
+                .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                .collect();
+            let m = pairs.len();
+            (
+                Just(n),
+                Just(pairs),
+                proptest::collection::vec((0u8..3, 0.1f64..3.0), m),
+            )
+        })
+        .prop_map(|(n, pairs, picks)| {
+            let edges = pairs
+                .iter()
+                .zip(&picks)
+                .filter(|(_, p)| p.0 == 0)
+                .map(|(&(i, j), p)| (i, j, p.1))
+                .collect();
+            (n, edges)
+        })
 }
 
 proptest! {
@@ -104,7 +139,15 @@ proptest! {
 /// within 1% of B = 8, so the property above would catch a B too small by 1%.
 #[test]
 fn worst_case_trajectory_nearly_reaches_b_on_paper_default() {
-    let text = spec_text(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0)], "row", 0.9, 0.05, 0.05, 0.1);
+    let text = spec_text(
+        4,
+        &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0)],
+        "row",
+        0.9,
+        0.05,
+        0.05,
+        0.1,
+    );
     let spec = Spec::from_toml(&text, &|_| Err("none".into())).unwrap();
     let (cert, _) = certify(&spec, CertifyOptions::default());
     assert_eq!(cert.verdict, Verdict::Certified);

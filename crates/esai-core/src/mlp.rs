@@ -79,6 +79,9 @@ impl Layer {
     }
 }
 
+/// One layer's raw parts: `(out, in, row-major weight, bias, activation)`.
+pub type LayerParts = (usize, usize, Vec<f64>, Vec<f64>, Activation);
+
 /// A validated multi-layer perceptron.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mlp {
@@ -190,7 +193,7 @@ impl Mlp {
     /// Builds an MLP from already-checked layers `(out, in, weight, bias, activation)`.
     ///
     /// Returns `None` if any shape does not chain or any value is not finite.
-    pub fn new(layers: Vec<(usize, usize, Vec<f64>, Vec<f64>, Activation)>) -> Option<Self> {
+    pub fn new(layers: Vec<LayerParts>) -> Option<Self> {
         let mut prev = None;
         let mut out_layers = Vec::new();
         for (out, inputs, weight, bias, activation) in layers {

@@ -326,14 +326,14 @@ impl Collector {
             format!("{:?}", raw.0)
         };
         let bad_points = raw.0.iter().any(|&v| !ok(v));
-        match raw.0.as_slice() {
+        match *raw.0.as_slice() {
             _ if bad_points => {
                 self.push(field, shown, allowed);
                 None
             }
-            &[v] => Some(Param::Point(v)),
-            &[lo, hi] if lo < hi => Some(Param::Range { lo, hi }),
-            &[lo, hi] if lo == hi => Some(Param::Point(lo)),
+            [v] => Some(Param::Point(v)),
+            [lo, hi] if lo < hi => Some(Param::Range { lo, hi }),
+            [lo, hi] if lo == hi => Some(Param::Point(lo)),
             _ => {
                 self.push(
                     field,

@@ -11,6 +11,7 @@
 //! - `proposition1`: `‖M‖₂ + L_g < 1` (the paper's, as stated);
 //! - `frobenius`: `‖M‖₂ + L_E < 1`, giving `‖𝐄_t‖_F ≤ √N K / (1 − ρ)`;
 //! - `max_norm`: `‖M‖_∞ + L_E < 1`, giving `max_i ‖E_i‖ ≤ K / (1 − ρ)`;
+//!
 //! where `K ≥ sup ‖g_φ(0, u)‖` over the input box and `𝐄_0 = 0`.
 //! Each condition is convex in `(γ_E, α)` and increasing in `L`, so over a
 //! box its worst case sits at a corner with the largest `L`.
@@ -429,7 +430,10 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     let mut timings: Vec<PhaseTiming> = Vec::new();
     let mut lap = Instant::now();
     let mut t = |what: &str| {
-        timings.push(PhaseTiming { phase: what.to_string(), ms: lap.elapsed().as_secs_f64() * 1e3 });
+        timings.push(PhaseTiming {
+            phase: what.to_string(),
+            ms: lap.elapsed().as_secs_f64() * 1e3,
+        });
         lap = Instant::now();
     };
     let lips = lips(spec, opts.seed);

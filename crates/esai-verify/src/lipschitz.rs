@@ -207,7 +207,7 @@ mod tests {
             Activation::Identity,
         );
         let b = lipschitz_bounds(&m, 1, 1);
-        let exact = 0.5 * ((3.0 + 8f64.sqrt()) as f64).sqrt(); // ‖[[1,2],[0,1]]‖ = 1+√2
+        let exact = 0.5 * (3.0 + 8f64.sqrt()).sqrt(); // ‖[[1,2],[0,1]]‖ = 1+√2
         assert!(b.lower <= exact && exact <= b.upper, "{b:?}");
         assert!(b.upper - b.lower < 1e-6, "{b:?}");
     }

@@ -104,7 +104,7 @@ pub enum QueryOutcome {
     /// No point of the box violates the condition: it holds everywhere.
     Unsat,
     /// A point where the encoded condition fails.
-    Sat(CounterPoint),
+    Sat(Box<CounterPoint>),
     /// z3 gave up (timeout or incompleteness); the reason.
     Unknown(String),
 }
@@ -160,7 +160,7 @@ pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> (Vec<QueryOutcome>, St
                     .unwrap_or_else(|| "unknown".into()),
             ),
             SatResult::Sat => match solver.get_model().and_then(|m| v.read(&m)) {
-                Some(point) => QueryOutcome::Sat(point),
+                Some(point) => QueryOutcome::Sat(Box::new(point)),
                 None => QueryOutcome::Unknown("sat, but the model could not be read".into()),
             },
         };
@@ -303,7 +303,7 @@ pub fn enclose(q: &BigRational) -> Interval {
             Interval::new(down(down(v)), up(up(v))).unwrap_or(Interval::ENTIRE)
         }
     };
-    f(q.numer()).div(f(q.denom()))
+    f(q.numer()) / f(q.denom())
 }
 
 /// The nearest float to `q` (for display).

@@ -95,7 +95,8 @@ pub struct SparseOptions {
 impl Default for SparseOptions {
     fn default() -> Self {
         Self {
-            max_iter: 300, tol: 1e-6
+            max_iter: 300,
+            tol: 1e-6,
         }
     }
 }
@@ -119,7 +120,11 @@ pub fn sparse_spectral_bound(a: &ISparse, opts: SparseOptions) -> NormBound {
     } else {
         "power iteration + Collatz–Wielandt on |M|ᵀ|M| (M has negative entries: may be loose)"
     };
-    NormBound { lower, upper, method: method.into() }
+    NormBound {
+        lower,
+        upper,
+        method: method.into(),
+    }
 }
 
 /// Untrusted power iteration on `AᵀA` for a plain CSR matrix, from the
@@ -132,7 +137,11 @@ fn power_iterate(row_start: &[usize], col: &[usize], val: &[f64], opts: SparseOp
     for it in 0..opts.max_iter {
         for i in 0..n {
             let (s, e) = (row_start[i], row_start[i + 1]);
-            y[i] = col[s..e].iter().zip(&val[s..e]).map(|(&j, &v)| v * x[j]).sum();
+            y[i] = col[s..e]
+                .iter()
+                .zip(&val[s..e])
+                .map(|(&j, &v)| v * x[j])
+                .sum();
         }
         z.iter_mut().for_each(|v| *v = 0.0);
         for i in 0..n {
@@ -218,10 +227,17 @@ pub fn lambda_max_upper(graph: &Graph) -> f64 {
 pub fn inf_norm_bound(m: &ISparse) -> NormBound {
     let upper = m.inf_norm_upper();
     let lower = (0..m.n())
-        .map(|i| m.row(i).fold(0.0, |s, (_, v)| crate::kernel::interval::down(s + v.mig())))
+        .map(|i| {
+            m.row(i)
+                .fold(0.0, |s, (_, v)| crate::kernel::interval::down(s + v.mig()))
+        })
         .fold(0.0, f64::max)
         .min(upper);
-    NormBound { lower, upper, method: "row sums, outward rounded".into() }
+    NormBound {
+        lower,
+        upper,
+        method: "row sums, outward rounded".into(),
+    }
 }
 
 /// Bounds on `‖M‖₂` and `‖M‖_∞` for enclosed `γ_E` and `α`.

@@ -44,7 +44,12 @@ pub struct Fixed<'a> {
 pub type Profiles = [(f64, f64)];
 
 fn max_norm_certified(f: &Fixed, gamma: f64, alpha: f64) -> bool {
-    let m = m_enclosure(f.graph, f.kind, Interval::around(gamma), Interval::around(alpha));
+    let m = m_enclosure(
+        f.graph,
+        f.kind,
+        Interval::around(gamma),
+        Interval::around(alpha),
+    );
     (Interval::point(inf_norm_bound(&m).upper) + Interval::around(f.l_e)).hi() < 1.0
 }
 

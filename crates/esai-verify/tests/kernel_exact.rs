@@ -30,9 +30,9 @@ fn is_pd_exact(mut a: Vec<Vec<Q>>) -> bool {
         }
         for i in k + 1..n {
             let f = &a[i][k] / &a[k][k];
-            for j in k..n {
-                let t = &f * &a[k][j];
-                a[i][j] -= t;
+            let (top, bottom) = a.split_at_mut(i);
+            for (x, y) in bottom[0][k..].iter_mut().zip(&top[k][k..]) {
+                *x -= &f * y;
             }
         }
     }
@@ -46,7 +46,10 @@ fn shifted_gram(a: &[Vec<Q>], c: &Q) -> Vec<Vec<Q>> {
         .map(|i| {
             (0..cols)
                 .map(|j| {
-                    let g: Q = a.iter().map(|row| &row[i] * &row[j]).fold(Q::zero(), |s, x| s + x);
+                    let g: Q = a
+                        .iter()
+                        .map(|row| &row[i] * &row[j])
+                        .fold(Q::zero(), |s, x| s + x);
                     if i == j {
                         c * c - g
                     } else {
@@ -61,14 +64,22 @@ fn shifted_gram(a: &[Vec<Q>], c: &Q) -> Vec<Vec<Q>> {
 /// Asserts `lower ≤ ‖A‖₂ ≤ upper` exactly.
 fn assert_brackets(a: &[Vec<Q>], lower: f64, upper: f64) {
     assert!(lower <= upper, "lower {lower} > upper {upper}");
-    assert!(is_pd_exact(shifted_gram(a, &q(upper))), "upper {upper} is below the exact norm");
+    assert!(
+        is_pd_exact(shifted_gram(a, &q(upper))),
+        "upper {upper} is below the exact norm"
+    );
     if lower > 0.0 {
-        assert!(!is_pd_exact(shifted_gram(a, &q(lower))), "lower {lower} is above the exact norm");
+        assert!(
+            !is_pd_exact(shifted_gram(a, &q(lower))),
+            "lower {lower} is above the exact norm"
+        );
     }
 }
 
 fn rational(rows: usize, cols: usize, v: &[f64]) -> Vec<Vec<Q>> {
-    (0..rows).map(|i| (0..cols).map(|j| q(v[i * cols + j])).collect()).collect()
+    (0..rows)
+        .map(|i| (0..cols).map(|j| q(v[i * cols + j])).collect())
+        .collect()
 }
 
 /// The exact rational M = γI − αL for the row Laplacian (all entries rational).
@@ -77,11 +88,25 @@ fn exact_row_m(g: &Graph, gamma: f64, alpha: f64) -> Vec<Vec<Q>> {
     let (gq, aq) = (q(gamma), q(alpha));
     (0..n)
         .map(|i| {
-            let d: Q = g.neighbours(i).map(|(_, w)| q(w)).fold(Q::zero(), |s, x| s + x);
+            let d: Q = g
+                .neighbours(i)
+                .map(|(_, w)| q(w))
+                .fold(Q::zero(), |s, x| s + x);
             (0..n)
                 .map(|j| {
-                    let diag = if i == j { if d.is_zero() { gq.clone() } else { &gq - &aq } } else { Q::zero() };
-                    let off = g.neighbours(i).find(|&(k, _)| k == j).map_or(Q::zero(), |(_, w)| &aq * q(w) / &d);
+                    let diag = if i == j {
+                        if d.is_zero() {
+                            gq.clone()
+                        } else {
+                            &gq - &aq
+                        }
+                    } else {
+                        Q::zero()
+                    };
+                    let off = g
+                        .neighbours(i)
+                        .find(|&(k, _)| k == j)
+                        .map_or(Q::zero(), |(_, w)| &aq * q(w) / &d);
                     diag + off
                 })
                 .collect()
@@ -90,15 +115,27 @@ fn exact_row_m(g: &Graph, gamma: f64, alpha: f64) -> Vec<Vec<Q>> {
 }
 
 fn graph_strategy() -> impl Strategy<Value = Graph> {
-    (2usize..7).prop_flat_map(|n| {
-        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
-        let m = pairs.len();
-        (Just(n), Just(pairs), proptest::collection::vec((any::<bool>(), 0.05f64..4.0), m))
-    })
-    .prop_map(|(n, pairs, picks)| {
-        let edges: Vec<_> = pairs.iter().zip(&picks).filter(|(_, p)| p.0).map(|(&(i, j), p)| (i, j, p.1)).collect();
-        Graph::from_edges(n, &edges).expect("valid by construction")
-    })
+    (2usize..7)
+        .prop_flat_map(|n| {
+            let pairs: Vec<(usize, usize)> = (0..n)
+                .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                .collect();
+            let m = pairs.len();
+            (
+                Just(n),
+                Just(pairs),
+                proptest::collection::vec((any::<bool>(), 0.05f64..4.0), m),
+            )
+        })
+        .prop_map(|(n, pairs, picks)| {
+            let edges: Vec<_> = pairs
+                .iter()
+                .zip(&picks)
+                .filter(|(_, p)| p.0)
+                .map(|(&(i, j), p)| (i, j, p.1))
+                .collect();
+            Graph::from_edges(n, &edges).expect("valid by construction")
+        })
 }
 
 proptest! {
@@ -158,9 +195,23 @@ fn adversarial_start_vector_power_iteration_underestimates_but_bound_holds() {
     // A = [[1, 0], [0, 1 + 2⁻²⁰]] but with a huge first row weight on the
     // all-ones start: a few iterations sit near 1 while ‖A‖₂ = 1 + 2⁻²⁰.
     let top = 1.0 + 2f64.powi(-20);
-    let a = ISparse::new(2, vec![0, 1, 2], vec![0, 1], vec![Interval::point(1.0), Interval::point(top)]);
-    let b = sparse_spectral_bound(&a, SparseOptions { max_iter: 1, tol: 0.0 });
-    assert!(b.lower < top, "one step of power iteration must under-estimate here");
+    let a = ISparse::new(
+        2,
+        vec![0, 1, 2],
+        vec![0, 1],
+        vec![Interval::point(1.0), Interval::point(top)],
+    );
+    let b = sparse_spectral_bound(
+        &a,
+        SparseOptions {
+            max_iter: 1,
+            tol: 0.0,
+        },
+    );
+    assert!(
+        b.lower < top,
+        "one step of power iteration must under-estimate here"
+    );
     assert!(b.upper >= top);
     assert_brackets(&rational(2, 2, &[1.0, 0.0, 0.0, top]), b.lower, b.upper);
 }

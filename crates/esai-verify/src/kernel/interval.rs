@@ -5,7 +5,7 @@
 //! to any reals inside the operands lies inside the returned interval. NaN
 //! anywhere yields the whole real line, which makes every check fail (sound).
 
-use std::ops::{Add, Mul, Neg, Sub};
+use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// Largest float `≤ x`, treating NaN as `−∞` (no information).
 pub fn down(x: f64) -> f64 {
@@ -132,20 +132,6 @@ impl Interval {
         Some(Self::from_bounds(lo, up(self.hi.sqrt())))
     }
 
-    /// Encloses `x / y`; the whole line if `y` contains 0.
-    pub fn div(self, y: Self) -> Self {
-        if y.lo <= 0.0 && y.hi >= 0.0 {
-            return Self::ENTIRE;
-        }
-        let c = [
-            self.lo / y.lo,
-            self.lo / y.hi,
-            self.hi / y.lo,
-            self.hi / y.hi,
-        ];
-        Self::from_bounds(down(min4(c)), up(max4(c)))
-    }
-
     /// Encloses `max(x, y)`.
     pub fn max(self, y: Self) -> Self {
         Self::from_bounds(self.lo.max(y.lo), self.hi.max(y.hi))
@@ -191,6 +177,23 @@ impl Sub for Interval {
     type Output = Self;
     fn sub(self, y: Self) -> Self {
         Self::from_bounds(down(self.lo - y.hi), up(self.hi - y.lo))
+    }
+}
+
+impl Div for Interval {
+    type Output = Self;
+    /// Encloses `x / y`; the whole line if `y` contains 0.
+    fn div(self, y: Self) -> Self {
+        if y.lo <= 0.0 && y.hi >= 0.0 {
+            return Self::ENTIRE;
+        }
+        let c = [
+            self.lo / y.lo,
+            self.lo / y.hi,
+            self.hi / y.lo,
+            self.hi / y.hi,
+        ];
+        Self::from_bounds(down(min4(c)), up(max4(c)))
     }
 }
 
@@ -253,7 +256,7 @@ mod tests {
 
     #[test]
     fn division_by_interval_containing_zero_is_entire() {
-        let q = Interval::point(1.0).div(Interval::new(-1.0, 1.0).unwrap());
+        let q = Interval::point(1.0) / Interval::new(-1.0, 1.0).unwrap();
         assert_eq!(q, Interval::ENTIRE);
     }
 

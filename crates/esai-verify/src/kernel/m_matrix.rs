@@ -44,8 +44,8 @@ pub fn m_enclosure(
                 placed = true;
             }
             let a_ij = match kind {
-                LaplacianKind::Row => Interval::point(w).div(degree[i]),
-                LaplacianKind::Sym => Interval::point(w).div(sqrt_degree[i] * sqrt_degree[j]),
+                LaplacianKind::Row => Interval::point(w) / degree[i],
+                LaplacianKind::Sym => Interval::point(w) / (sqrt_degree[i] * sqrt_degree[j]),
             };
             col.push(j);
             val.push(alpha * a_ij);

@@ -59,6 +59,14 @@ impl IMat {
         }
         IMat::new(self.rows, other.cols, out)
     }
+    /// The transpose.
+    pub fn transpose(&self) -> IMat {
+        let data = (0..self.cols)
+            .flat_map(|j| (0..self.rows).map(move |i| (i, j)))
+            .map(|(i, j)| self.get(i, j))
+            .collect();
+        IMat::new(self.cols, self.rows, data)
+    }
     /// The sub-matrix of the given columns.
     pub fn columns(&self, cols: std::ops::Range<usize>) -> IMat {
         let data = (0..self.rows)
@@ -77,12 +85,16 @@ pub fn spectral_norm_below(a: &IMat, c: f64) -> bool {
     if !(c > 0.0 && c.is_finite()) {
         return false;
     }
-    let (n, inner, get): (usize, usize, Box<dyn Fn(usize, usize) -> Interval + '_>) =
-        if a.cols <= a.rows {
-            (a.cols, a.rows, Box::new(|k, i| a.get(k, i)))
-        } else {
-            (a.rows, a.cols, Box::new(|k, i| a.get(i, k)))
-        };
+    // ‖A‖₂ = ‖Aᵀ‖₂: work with the orientation whose Gram matrix is smaller.
+    let t;
+    let a = if a.cols <= a.rows {
+        a
+    } else {
+        t = a.transpose();
+        &t
+    };
+    let (n, inner) = (a.cols, a.rows);
+    let get = |k: usize, i: usize| a.get(k, i);
     let c2 = Interval::point(c).sqr();
     let mut m = vec![Interval::point(0.0); n * n];
     for i in 0..n {

@@ -34,7 +34,7 @@ pub fn is_positive_definite(a: &[Interval], n: usize) -> bool {
             for k in 0..j {
                 s = s - r[i * n + k] * r[j * n + k];
             }
-            r[i * n + j] = s.div(rjj);
+            r[i * n + j] = s / rjj;
         }
     }
     true
