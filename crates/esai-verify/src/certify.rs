@@ -480,17 +480,9 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
 
     // Per-condition verdicts: for a region, z3's unsat is the proof; the
     // corner refutation is the disproof (the worst case sits at a corner).
-    let decide = |kernel: Option<bool>, o: &QueryOutcome| -> Option<bool> {
-        match (region, kernel, o) {
-            (_, Some(false), _) => Some(false),
-            (true, _, QueryOutcome::Unsat) => Some(true),
-            (true, _, _) => None,
-            (false, k, _) => k,
-        }
-    };
-    let mx = decide(mx, &outcomes[0]);
-    let fr = decide(fr, &outcomes[1]);
-    let p1 = decide(p1, &outcomes[2]);
+    let mx = decide(region, mx, &outcomes[0]);
+    let fr = decide(region, fr, &outcomes[1]);
+    let p1 = decide(region, p1, &outcomes[2]);
 
     let k = lips.k;
     let sqrt_n = Interval::point(n as f64).sqrt().expect("n ≥ 0").hi();
@@ -568,49 +560,22 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     let iae_ok = !certified_by.is_empty();
     let iae_refuted_at_point = !region && sufficient.iter().all(|c| c.1 == Some(false));
 
-    // A region counterexample: z3's candidate, re-checked by the kernel.
+    // A counterexample: the point itself, else a box corner (each condition's
+    // worst case sits at one), else z3's candidate re-checked by the kernel.
     let mut counterexample = None;
     if !region && iae_refuted_at_point {
-        counterexample = Some(Counterexample {
-            gamma_e: spec.gamma_e.lo(),
-            alpha: spec.alpha.lo(),
-            lipschitz: lips.l_g.hi(),
-            e_lipschitz: lips.l_e.hi(),
-            exact: [
-                exact(spec.gamma_e.lo()),
-                exact(spec.alpha.lo()),
-                exact(lips.l_g.hi()),
-                exact(lips.l_e.hi()),
-            ]
-            .map(|q| q.to_string()),
-            confirmed: true,
-        });
+        counterexample = Some(Counterexample::confirmed_at(
+            spec.gamma_e.lo(),
+            spec.alpha.lo(),
+            lips.l_g.lo(),
+            lips.l_e.lo(),
+        ));
     }
     if region && !iae_ok {
-        // First the corners (each condition's worst case sits at one), then z3's point.
-        counterexample = corner_list.iter().find_map(|(gm, al, m)| {
-            let all_fail = [
-                condition(&m.two, lips.l_g),
-                condition(&m.two, lips.l_e),
-                condition(&m.inf, lips.l_e),
-            ]
+        counterexample = corner_list
             .iter()
-            .all(|c| c.2 == Some(false));
-            all_fail.then(|| Counterexample {
-                gamma_e: *gm,
-                alpha: *al,
-                lipschitz: lips.l_g.hi(),
-                e_lipschitz: lips.l_e.hi(),
-                exact: [
-                    exact(*gm),
-                    exact(*al),
-                    exact(lips.l_g.hi()),
-                    exact(lips.l_e.hi()),
-                ]
-                .map(|q| q.to_string()),
-                confirmed: true,
-            })
-        });
+            .find(|(_, _, m)| all_fail(m, lips.l_g, lips.l_e))
+            .map(|&(gm, al, _)| Counterexample::confirmed_at(gm, al, lips.l_g.lo(), lips.l_e.lo()));
         if counterexample.is_none() {
             if let QueryOutcome::Sat(p) = &outcomes[3] {
                 counterexample = Some(confirm_point(spec, &lips, p, lambda_hi));
@@ -747,6 +712,43 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     (cert, smt2)
 }
 
+/// One condition's verdict. At a point the kernel decides. Over a region
+/// only z3's `unsat` proves it (a `sat` or `unknown`, timeouts included,
+/// never does), and a kernel refutation at a corner disproves it.
+fn decide(region: bool, kernel: Option<bool>, z3: &QueryOutcome) -> Option<bool> {
+    match (region, kernel, z3) {
+        (_, Some(false), _) => Some(false),
+        (true, _, QueryOutcome::Unsat) => Some(true),
+        (true, _, _) => None,
+        (false, k, _) => k,
+    }
+}
+
+/// True if every sufficient condition provably fails for these norms and constants.
+fn all_fail(m: &MNorms, l_g: Interval, l_e: Interval) -> bool {
+    [
+        condition(&m.two, l_g),
+        condition(&m.two, l_e),
+        condition(&m.inf, l_e),
+    ]
+    .iter()
+    .all(|c| c.2 == Some(false))
+}
+
+impl Counterexample {
+    /// A kernel-confirmed counterexample at float parameters.
+    fn confirmed_at(gamma_e: f64, alpha: f64, lipschitz: f64, e_lipschitz: f64) -> Self {
+        Self {
+            gamma_e,
+            alpha,
+            lipschitz,
+            e_lipschitz,
+            exact: [gamma_e, alpha, lipschitz, e_lipschitz].map(|x| exact(x).to_string()),
+            confirmed: true,
+        }
+    }
+}
+
 fn check(name: &str, kind: &str, holds: Option<bool>, lo: f64, hi: f64, note: &str) -> Check {
     Check {
         name: name.into(),
@@ -852,13 +854,7 @@ fn confirm_point(
             Interval::point(lips.l_e.lo()),
         ),
     };
-    let confirmed = [
-        condition(&m.two, l_g),
-        condition(&m.two, l_e),
-        condition(&m.inf, l_e),
-    ]
-    .iter()
-    .all(|c| c.2 == Some(false));
+    let confirmed = all_fail(&m, l_g, l_e);
     let s = |q: &BigRational| q.to_string();
     Counterexample {
         gamma_e: approx(&p.gamma),
@@ -867,5 +863,33 @@ fn confirm_point(
         e_lipschitz: approx(&p.l_e),
         exact: [s(&p.gamma), s(&p.alpha), s(&p.l_g), s(&p.l_e)],
         confirmed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z3_unknown_or_timeout_never_certifies_a_region() {
+        let timeout = QueryOutcome::Unknown("timeout".into());
+        for kernel in [Some(true), None] {
+            assert_eq!(
+                decide(true, kernel, &timeout),
+                None,
+                "timeout must stay unknown"
+            );
+        }
+        assert_eq!(decide(true, None, &QueryOutcome::Unsat), Some(true));
+        assert_eq!(
+            decide(true, Some(false), &QueryOutcome::Unsat),
+            Some(false),
+            "a kernel refutation wins"
+        );
+        assert_eq!(
+            decide(false, Some(true), &timeout),
+            Some(true),
+            "at a point the kernel decides"
+        );
     }
 }
