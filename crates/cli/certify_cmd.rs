@@ -17,6 +17,7 @@ pub struct CertifyArgs {
     #[arg(long)]
     json: bool,
     /// Also write the z3 queries as SMT-LIB 2 to FILE, re-checkable with `z3 FILE`.
+    /// For a single point this also runs z3 as a cross-check (regions always run it).
     #[arg(long, value_name = "FILE")]
     smt2: Option<PathBuf>,
     /// Also write the JSON certificate to FILE (atomically).
@@ -53,7 +54,13 @@ pub fn run(args: &CertifyArgs) -> Result<u8> {
             );
         }
     }
-    let (cert, smt2) = certify(&spec, CertifyOptions { seed: args.seed });
+    let (cert, smt2) = certify(
+        &spec,
+        CertifyOptions {
+            seed: args.seed,
+            smt_for_points: args.smt2.is_some(),
+        },
+    );
     let json = serde_json::to_string_pretty(&cert)?;
     if let Some(path) = &args.smt2 {
         let header = format!(

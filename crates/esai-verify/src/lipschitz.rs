@@ -134,7 +134,7 @@ fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f
 fn lower_bound(mlp: &Mlp, cols: std::ops::Range<usize>, rng: &mut SplitMix64) -> f64 {
     let n_in = mlp.inputs();
     let mut best = 0.0f64;
-    for sample in 0..48 {
+    for sample in 0..24 {
         let scale = [0.1, 1.0, 3.0][sample % 3];
         let x: Vec<f64> = (0..n_in).map(|_| scale * rng.next_gaussian()).collect();
         let j = mlp.jacobian(&x);
