@@ -199,7 +199,9 @@ fn human(path: &str, c: &Certificate) -> String {
         .iter()
         .map(|q| format!("{} {}", q.name, q.result))
         .collect();
-    let _ = writeln!(s, "  z3         {}", z.join(", "));
+    if !z.is_empty() {
+        let _ = writeln!(s, "  z3         {}", z.join(", "));
+    }
     if let Some(cx) = &c.counterexample {
         let _ = writeln!(
             s,
