@@ -1,0 +1,118 @@
+//! Vectorised multi-agent environments for ESAI.
+//!
+//! Every environment implements [`VecEnv`]: `E` independent copies, each with
+//! `N` learning agents on a neighbour [`Graph`], stepped as one batch. Buffers
+//! are flat and row-major (`[env][agent][..]`) so a trainer can hand them to
+//! a tensor library without copying element by element.
+//!
+//! Per agent and step an environment reports the observation, the action
+//! mask, the extrinsic reward, the exogenous harm `h ≥ 0` (ESAI learns to
+//! predict harm, never what harm is) and the moral event, if any.
+//! Episodes reset automatically: the step that ends an episode reports
+//! `done` and already returns the first observation of the next one.
+//!
+//! burn's `burn-rl` `Environment` trait models one single-agent copy; the
+//! trainer needs batched copies with masks, harm and a graph, hence this trait.
+//!
+//! ```
+//! use esai_envs::{moral_temptation::MoralTemptation, StepBatch, VecEnv};
+//! let mut env = MoralTemptation::new(4, 7);
+//! let mut batch = StepBatch::for_env(&env);
+//! env.reset(&mut batch);
+//! let actions = vec![0usize; env.num_envs() * env.num_agents()];
+//! env.step(&actions, &mut batch).unwrap();
+//! assert_eq!(batch.obs.len(), 4 * 16);
+//! ```
+#![warn(missing_docs)]
+
+pub mod moral_temptation;
+
+use esai_core::graph::Graph;
+
+/// What an agent's action meant morally this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MoralEvent {
+    /// No moral decision.
+    #[default]
+    None,
+    /// A prosocial decision (e.g. an in-range HELP).
+    Help,
+    /// A harmful decision (e.g. an in-range STEAL).
+    Steal,
+}
+
+/// Why an action batch was rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EnvError {
+    /// Wrong number of actions.
+    #[error("actions: got {got}, expected {expected} (num_envs × num_agents)")]
+    ActionCount {
+        /// Actions given.
+        got: usize,
+        /// Actions expected.
+        expected: usize,
+    },
+    /// An action index outside the action space.
+    #[error("actions[{index}] = {action}: allowed 0..{num_actions}")]
+    ActionOutOfRange {
+        /// Position in the batch.
+        index: usize,
+        /// The action.
+        action: usize,
+        /// Size of the action space.
+        num_actions: usize,
+    },
+}
+
+/// Output buffers of [`VecEnv::reset`] and [`VecEnv::step`], reused across steps.
+#[derive(Debug, Clone, Default)]
+pub struct StepBatch {
+    /// Observations, `[E][N][obs_dim]`.
+    pub obs: Vec<f32>,
+    /// Legal actions, `[E][N][num_actions]`.
+    pub mask: Vec<bool>,
+    /// Extrinsic rewards of the step, `[E][N]`.
+    pub reward: Vec<f32>,
+    /// Exogenous harm caused by each agent's action, `[E][N]`, `≥ 0`.
+    pub harm: Vec<f32>,
+    /// Moral event of each agent's action, `[E][N]`.
+    pub moral: Vec<MoralEvent>,
+    /// Whether the step ended the copy's episode, `[E]`.
+    pub done: Vec<bool>,
+    /// Return of each episode that ended this step (`NaN` where none ended), `[E]`.
+    pub episode_return: Vec<f32>,
+}
+
+impl StepBatch {
+    /// Buffers sized for `env`.
+    pub fn for_env(env: &impl VecEnv) -> Self {
+        let (e, n) = (env.num_envs(), env.num_agents());
+        Self {
+            obs: vec![0.0; e * n * env.obs_dim()],
+            mask: vec![false; e * n * env.num_actions()],
+            reward: vec![0.0; e * n],
+            harm: vec![0.0; e * n],
+            moral: vec![MoralEvent::None; e * n],
+            done: vec![false; e],
+            episode_return: vec![f32::NAN; e],
+        }
+    }
+}
+
+/// A batch of `E` environment copies with `N` learning agents each.
+pub trait VecEnv {
+    /// Number of copies `E`.
+    fn num_envs(&self) -> usize;
+    /// Learning agents per copy `N`.
+    fn num_agents(&self) -> usize;
+    /// Observation length per agent.
+    fn obs_dim(&self) -> usize;
+    /// Size of the discrete action space.
+    fn num_actions(&self) -> usize;
+    /// The neighbour graph among the `N` agents of a copy.
+    fn graph(&self) -> &Graph;
+    /// Starts new episodes in every copy; fills `obs` and `mask`.
+    fn reset(&mut self, out: &mut StepBatch);
+    /// Applies one action per agent (`[E][N]`), fills every buffer of `out`.
+    fn step(&mut self, actions: &[usize], out: &mut StepBatch) -> Result<(), EnvError>;
+}
