@@ -1,0 +1,14 @@
+//! The ESAI trainer and its baselines on burn.
+//!
+//! This first slice holds the PPO learner ([`ppo::Trainer`], PPO-Clip + GAE,
+//! masked actions, entropy annealing, gradient clipping) and the
+//! reward-shaping baseline; the ESAI agent (IAE, forecasts, regret,
+//! attention, Hebbian trace, diffusion) builds on it. Generic over the burn
+//! backend; [`CpuBackend`] is the default.
+#![warn(missing_docs)]
+
+pub mod policy;
+pub mod ppo;
+
+/// The default training backend: autodiff over ndarray on the CPU.
+pub type CpuBackend = burn::backend::Autodiff<burn::backend::NdArray>;
