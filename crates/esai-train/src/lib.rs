@@ -7,6 +7,7 @@
 //! backend; [`CpuBackend`] is the default.
 #![warn(missing_docs)]
 
+pub mod esai;
 pub mod policy;
 pub mod ppo;
 

@@ -4,9 +4,12 @@
 //! can never silently train nothing (the reference implementation's short
 //! rollouts produced zero minibatches and no update at all).
 
-use crate::policy::ActorCritic;
+use crate::esai::{
+    alignment_regret, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets, SpectralProjector,
+};
+use crate::policy::{ActorCritic, Mlp};
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
@@ -17,18 +20,28 @@ use serde::Serialize;
 use std::time::Instant;
 
 /// Which objective the agent optimises.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "method", rename_all = "kebab-case")]
 pub enum Method {
-    /// Plain PPO on the extrinsic reward (λ = 0).
+    /// Plain PPO on the extrinsic reward (λ = 0, no IAE).
     Ppo,
     /// PPO on `r' = r − λ h` (the baseline the paper did not run).
     RewardShaping {
         /// Weight of the harm penalty.
         lambda: f32,
     },
+    /// Lagrangian PPO: `r' = r − μ h` with the multiplier `μ ≥ 0` learned by
+    /// dual ascent on the per-episode harm against a cost limit (the honest
+    /// constrained baseline the paper called "CPO").
+    Lagrangian {
+        /// Allowed harm per episode.
+        cost_limit: f32,
+        /// Dual step size for `μ`.
+        lr: f32,
+    },
+    /// The full ESAI agent (or an ablation of it).
+    Esai(EsaiConfig),
 }
-
 /// PPO hyperparameters. Defaults are the reference sizes of spec §6.
 #[derive(Debug, Clone, Serialize)]
 pub struct PpoConfig {
@@ -147,6 +160,8 @@ pub struct UpdateMetrics {
     pub episodes: usize,
     /// Mean extrinsic return of those episodes.
     pub mean_return: Option<f32>,
+    /// Mean harm caused per agent and episode.
+    pub mean_episode_harm: Option<f32>,
     /// HELP / (HELP + STEAL) in this rollout.
     pub prosocial_rate: Option<f32>,
     /// In-range HELP decisions in this rollout.
@@ -163,6 +178,26 @@ pub struct UpdateMetrics {
     pub approx_kl: f32,
     /// Fraction of samples whose ratio was clipped.
     pub clip_fraction: f32,
+    /// Mean forecast loss (ESAI).
+    pub forecast_loss: Option<f32>,
+    /// Mean harm-supervision loss (ESAI).
+    pub harm_loss: Option<f32>,
+    /// Mean alignment regret of executed in-range HELPs (ESAI).
+    pub ar_help: Option<f32>,
+    /// Mean alignment regret of executed in-range STEALs (ESAI).
+    pub ar_steal: Option<f32>,
+    /// Mean `‖E_i‖` over the rollout (ESAI).
+    pub iae_norm_mean: Option<f32>,
+    /// Largest `‖E_i‖` in the rollout (ESAI).
+    pub iae_norm_max: Option<f32>,
+    /// Mean `‖H_i‖_F` over the rollout (ESAI).
+    pub hebbian_norm_mean: Option<f32>,
+    /// `λ_reg` used in this rollout (ESAI, after warm-up).
+    pub lambda: Option<f32>,
+    /// Softmin temperature `τ` (ESAI).
+    pub tau: Option<f32>,
+    /// Lagrange multiplier after the update (Lagrangian).
+    pub multiplier: Option<f32>,
     /// Gradient steps taken in this update (epochs × minibatches).
     pub gradient_steps: usize,
     /// Entropy coefficient used.
@@ -171,6 +206,16 @@ pub struct UpdateMetrics {
     pub seconds: f32,
 }
 
+/// The networks trained together by one optimiser.
+#[derive(burn::module::Module, Debug)]
+pub struct Agent<B: burn::tensor::backend::Backend> {
+    /// Policy and value.
+    pub ac: ActorCritic<B>,
+    /// ESAI's IAE, forecast, attention and read networks (None for baselines).
+    pub esai: Option<EsaiNets<B>>,
+}
+
+#[derive(Default)]
 struct Rollout {
     obs: Vec<f32>,
     mask: Vec<bool>,
@@ -179,24 +224,55 @@ struct Rollout {
     values: Vec<f32>,
     rewards: Vec<f32>,
     dones: Vec<bool>,
+    // ESAI only, per sample:
+    raw_reward: Vec<f32>,
+    harm: Vec<f32>,
+    r_prev: Vec<f32>,
+    e: Vec<f32>,
+    base: Vec<f32>,
+    hebb: Vec<f32>,
 }
 
-/// A PPO learner over a vectorised environment.
+/// Per-copy ESAI state (IAE, Hebbian trace, previous reward) and the EMA
+/// forecast target.
+struct EsaiState<B: AutodiffBackend> {
+    cfg: EsaiConfig,
+    target: Mlp<B::InnerBackend>,
+    e: Vec<f32>,
+    h: Vec<f32>,
+    r_prev: Vec<f32>,
+}
+
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A PPO learner (and, with [`Method::Esai`], the ESAI agent) over a
+/// vectorised environment.
 pub struct Trainer<B: AutodiffBackend, E: VecEnv> {
     cfg: PpoConfig,
     method: Method,
     env: E,
     batch: StepBatch,
-    model: ActorCritic<B>,
-    optim: burn::optim::adaptor::OptimizerAdaptor<burn::optim::Adam, ActorCritic<B>, B>,
+    agent: Agent<B>,
+    optim: burn::optim::adaptor::OptimizerAdaptor<burn::optim::Adam, Agent<B>, B>,
+    esai: Option<EsaiState<B>>,
     rng: SplitMix64,
     device: B::Device,
     env_steps: usize,
     updates: usize,
+    mu: f32,
+    episode_harm: Vec<f32>,
+}
+
+fn one_hot(actions: &[usize], a: usize) -> Vec<f32> {
+    let mut v = vec![0.0; actions.len() * a];
+    for (i, &k) in actions.iter().enumerate() {
+        v[i * a + k] = 1.0;
+    }
+    v
 }
 
 impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
-    /// A trainer with fresh networks; `env` must have `num_envs` copies.
+    /// A trainer with fresh networks; `env` must have `num_envs` agents in all.
     pub fn new(
         cfg: PpoConfig,
         method: Method,
@@ -214,60 +290,101 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 ),
             });
         }
+        // burn initialises parameters from the backend's global generator:
+        // seed it and draw every parameter under one lock, so trainers built
+        // on parallel threads still get exactly their seed's weights.
+        let guard = INIT_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         B::seed(cfg.seed);
-        let model = ActorCritic::new(env.obs_dim(), env.num_actions(), cfg.hidden, &device);
+        let (d, a, n) = (env.obs_dim(), env.num_actions(), cfg.num_envs);
+        let ac = ActorCritic::new(d, a, cfg.hidden, &device);
+        let (nets, esai) = match &method {
+            Method::Esai(ec) => {
+                let nets = EsaiNets::new(ec, d, a, &device);
+                let target = nets.forecast.valid();
+                let state = EsaiState {
+                    cfg: ec.clone(),
+                    target,
+                    e: vec![0.0; n * ec.k],
+                    h: vec![0.0; n * ec.k * d],
+                    r_prev: vec![0.0; n],
+                };
+                (Some(nets), Some(state))
+            }
+            _ => (None, None),
+        };
+        let agent = Agent { ac, esai: nets };
+        // Parameters initialise lazily: touch them all while the seed holds.
+        agent.visit(&mut Collect(Vec::new()));
+        drop(guard);
         let optim = AdamConfig::new()
             .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
             .init();
         let mut batch = StepBatch::for_env(&env);
         env.reset(&mut batch);
-        Ok(Self {
+        let mut t = Self {
             rng: SplitMix64::new(cfg.seed ^ 0x5EED),
             cfg,
             method,
             env,
             batch,
-            model,
+            agent,
             optim,
+            esai,
             device,
             env_steps: 0,
             updates: 0,
-        })
+            mu: 0.0,
+            episode_harm: vec![0.0; n],
+        };
+        t.project_g();
+        Ok(t)
     }
 
     /// The current networks.
-    pub fn model(&self) -> &ActorCritic<B> {
-        &self.model
+    pub fn agent(&self) -> &Agent<B> {
+        &self.agent
     }
 
-    fn to_tensor(&self, v: &[f32], rows: usize, cols: usize) -> Tensor<B, 2> {
-        Tensor::from_data(TensorData::new(v.to_vec(), [rows, cols]), &self.device)
+    /// The current Lagrange multiplier (Lagrangian method; 0 otherwise).
+    pub fn multiplier(&self) -> f32 {
+        self.mu
     }
 
-    /// Masked action probabilities and values for the current observations (no gradients).
-    fn act(&mut self) -> (Vec<usize>, Vec<f32>, Vec<f32>) {
-        let (n, d, a) = (
-            self.cfg.num_envs,
-            self.env.obs_dim(),
-            self.env.num_actions(),
-        );
-        let inner = self.model.valid();
-        let obs = Tensor::from_data(
-            TensorData::new(self.batch.obs.clone(), [n, d]),
-            &self.device,
-        );
-        let logits: Vec<f32> = inner
-            .actor
-            .forward(obs.clone())
-            .into_data()
-            .into_vec()
-            .expect("f32 logits");
-        let values: Vec<f32> = inner
-            .critic
-            .forward(obs)
-            .into_data()
-            .into_vec()
-            .expect("f32 values");
+    fn tensor<T, const D: usize, K>(&self, v: Vec<T>, shape: [usize; D]) -> Tensor<B, D, K>
+    where
+        T: burn::tensor::Element,
+        K: burn::tensor::TensorKind<B> + burn::tensor::BasicOps<B>,
+    {
+        Tensor::from_data(TensorData::new(v, shape), &self.device)
+    }
+
+    /// Keeps `g_φ` within its Lipschitz target: layer norms ≤ (1, 1, L_g).
+    fn project_g(&mut self) {
+        let Some(state) = &self.esai else { return };
+        let l = state.cfg.lipschitz;
+        if let Some(nets) = self.agent.esai.take() {
+            let mut proj = SpectralProjector::new(vec![1.0, 1.0, l]);
+            let g = nets.g.map(&mut proj);
+            self.agent.esai = Some(EsaiNets { g, ..nets });
+        }
+    }
+
+    /// `ψ̄ ← τ ψ̄ + (1 − τ) ψ`.
+    fn ema_update(&mut self) {
+        let (Some(state), Some(nets)) = (&mut self.esai, &self.agent.esai) else {
+            return;
+        };
+        let mut c = Collect(Vec::new());
+        nets.forecast.valid().visit(&mut c);
+        let target = std::mem::replace(&mut state.target, nets.forecast.valid());
+        state.target = target.map(&mut EmaBlend::new(c.0, state.cfg.ema));
+    }
+
+    /// Samples actions from the masked policy; returns (actions, log-probs, values).
+    fn sample(&mut self, logits: &[f32], a: usize) -> (Vec<usize>, Vec<f32>) {
+        let n = logits.len() / a;
         let mut actions = Vec::with_capacity(n);
         let mut logps = Vec::with_capacity(n);
         for i in 0..n {
@@ -296,62 +413,123 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             actions.push(pick);
             logps.push(row[pick] - max - z.ln());
         }
-        (actions, logps, values)
+        (actions, logps)
+    }
+
+    /// Policy input (z̃ for ESAI with attention, z otherwise), logits and values, no gradients.
+    fn forward_inner(&self, inner: &Agent<B::InnerBackend>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (n, d) = (self.cfg.num_envs, self.env.obs_dim());
+        let dev = &self.device;
+        let z: Tensor<B::InnerBackend, 2> =
+            Tensor::from_data(TensorData::new(self.batch.obs.clone(), [n, d]), dev);
+        let zt = match (&self.esai, &inner.esai) {
+            (Some(s), Some(nets)) => {
+                let e = Tensor::from_data(TensorData::new(s.e.clone(), [n, s.cfg.k]), dev);
+                nets.attend(e, z, s.cfg.mechanisms.attention)
+            }
+            _ => z,
+        };
+        let logits = inner
+            .ac
+            .actor
+            .forward(zt.clone())
+            .into_data()
+            .into_vec()
+            .expect("f32");
+        let values = inner
+            .ac
+            .critic
+            .forward(zt.clone())
+            .into_data()
+            .into_vec()
+            .expect("f32");
+        (zt.into_data().into_vec().expect("f32"), logits, values)
     }
 
     /// One rollout and one learning phase; `total_updates` drives the entropy anneal.
     pub fn update(&mut self, total_updates: usize) -> UpdateMetrics {
         let start = Instant::now();
-        let (n, t_len, d, a) = (
+        let (n, t_len, a) = (
             self.cfg.num_envs,
             self.cfg.rollout_steps,
-            self.env.obs_dim(),
             self.env.num_actions(),
         );
-        let mut ro = Rollout {
-            obs: Vec::with_capacity(n * t_len * d),
-            mask: Vec::with_capacity(n * t_len * a),
-            actions: Vec::with_capacity(n * t_len),
-            logp: Vec::with_capacity(n * t_len),
-            values: Vec::with_capacity(n * t_len),
-            rewards: Vec::with_capacity(n * t_len),
-            dones: Vec::with_capacity(n * t_len),
+        let agents = self.env.num_agents();
+        let inner = self.agent.valid();
+        let mut ro = Rollout::default();
+        let mut st = RolloutStats::default();
+        let (lambda_t, tau_t) = match &self.esai {
+            Some(s) => (
+                s.cfg.lambda_at(self.env_steps),
+                s.cfg.tau_at(self.env_steps),
+            ),
+            None => (0.0, 0.0),
         };
-        let (mut helps, mut steals, mut episodes, mut ret_sum) = (0, 0, 0, 0.0f32);
         for _ in 0..t_len {
-            let (actions, logp, values) = self.act();
-            ro.obs.extend_from_slice(&self.batch.obs);
+            let (zt, logits, values) = self.forward_inner(&inner);
+            let (actions, logp) = self.sample(&logits, a);
+            let obs_t = self.batch.obs.clone();
+            ro.obs.extend_from_slice(&obs_t);
             ro.mask.extend_from_slice(&self.batch.mask);
             self.env
                 .step(&actions, &mut self.batch)
                 .expect("actions are sampled from the legal set");
+            let mut shaped: Vec<f32> = match &self.method {
+                Method::Ppo | Method::Esai(_) => self.batch.reward.clone(),
+                Method::RewardShaping { lambda } => self
+                    .batch
+                    .reward
+                    .iter()
+                    .zip(&self.batch.harm)
+                    .map(|(r, h)| r - lambda * h)
+                    .collect(),
+                Method::Lagrangian { .. } => self
+                    .batch
+                    .reward
+                    .iter()
+                    .zip(&self.batch.harm)
+                    .map(|(r, h)| r - self.mu * h)
+                    .collect(),
+            };
+            if self.esai.is_some() {
+                self.esai_step(
+                    &inner,
+                    &obs_t,
+                    &zt,
+                    &actions,
+                    lambda_t,
+                    tau_t,
+                    &mut shaped,
+                    &mut ro,
+                    &mut st,
+                );
+            }
             for i in 0..n {
-                let shaped = match self.method {
-                    Method::Ppo => self.batch.reward[i],
-                    Method::RewardShaping { lambda } => {
-                        self.batch.reward[i] - lambda * self.batch.harm[i]
-                    }
-                };
-                ro.rewards.push(shaped);
-                ro.dones.push(self.batch.done[i / self.env.num_agents()]);
+                ro.dones.push(self.batch.done[i / agents]);
+                self.episode_harm[i] += self.batch.harm[i];
                 match self.batch.moral[i] {
-                    MoralEvent::Help => helps += 1,
-                    MoralEvent::Steal => steals += 1,
+                    MoralEvent::Help => st.helps += 1,
+                    MoralEvent::Steal => st.steals += 1,
                     MoralEvent::None => {}
+                }
+                if self.batch.done[i / agents] {
+                    st.episode_harm += self.episode_harm[i];
+                    self.episode_harm[i] = 0.0;
                 }
             }
             for e in 0..self.env.num_envs() {
                 if self.batch.done[e] {
-                    episodes += 1;
-                    ret_sum += self.batch.episode_return[e];
+                    st.episodes += 1;
+                    st.ret_sum += self.batch.episode_return[e];
                 }
             }
+            ro.rewards.extend(shaped);
             ro.actions.extend(actions);
             ro.logp.extend(logp);
             ro.values.extend(values);
         }
         self.env_steps += n * t_len;
-        let (_, _, last_values) = self.act();
+        let (_, _, last_values) = self.forward_inner(&inner);
         let (advantages, returns) = gae(&ro, &last_values, n, self.cfg.gamma, self.cfg.gae_lambda);
 
         let frac = if total_updates > 1 {
@@ -364,8 +542,8 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let total = n * t_len;
         let mb = self.cfg.minibatch;
         let mut idx: Vec<usize> = (0..total).collect();
-        let (mut steps, mut ent_acc, mut pl_acc, mut vl_acc, mut kl_acc, mut cf_acc) =
-            (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut steps = 0usize;
+        let mut acc = [0.0f32; 7];
         for _ in 0..self.cfg.epochs {
             for k in (1..total).rev() {
                 let j = (self.rng.next_u64() % (k as u64 + 1)) as usize;
@@ -374,35 +552,239 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             for chunk in idx.chunks(mb).filter(|c| c.len() == mb) {
                 let stats = self.learn(&ro, &advantages, &returns, chunk, ent_coef);
                 steps += 1;
-                ent_acc += stats[0];
-                pl_acc += stats[1];
-                vl_acc += stats[2];
-                kl_acc += stats[3];
-                cf_acc += stats[4];
+                acc.iter_mut().zip(stats).for_each(|(x, y)| *x += y);
+                self.project_g();
+                self.ema_update();
             }
         }
         self.updates += 1;
+        let mean_cost = if st.episodes > 0 {
+            st.episode_harm / (st.episodes * agents) as f32
+        } else {
+            0.0
+        };
+        if let Method::Lagrangian { cost_limit, lr } = self.method {
+            if st.episodes > 0 {
+                self.mu = (self.mu + lr * (mean_cost - cost_limit)).max(0.0);
+            }
+        }
         let s = steps.max(1) as f32;
+        let mean = |sum: f32, count: usize| (count > 0).then(|| sum / count as f32);
         UpdateMetrics {
             update: self.updates,
             env_steps: self.env_steps,
-            episodes,
-            mean_return: (episodes > 0).then(|| ret_sum / episodes as f32),
-            prosocial_rate: (helps + steals > 0).then(|| helps as f32 / (helps + steals) as f32),
-            helps,
-            steals,
-            entropy: ent_acc / s,
-            policy_loss: pl_acc / s,
-            value_loss: vl_acc / s,
-            approx_kl: kl_acc / s,
-            clip_fraction: cf_acc / s,
+            episodes: st.episodes,
+            mean_return: mean(st.ret_sum, st.episodes),
+            mean_episode_harm: mean(st.episode_harm, st.episodes * agents),
+            prosocial_rate: (st.helps + st.steals > 0)
+                .then(|| st.helps as f32 / (st.helps + st.steals) as f32),
+            helps: st.helps,
+            steals: st.steals,
+            entropy: acc[0] / s,
+            policy_loss: acc[1] / s,
+            value_loss: acc[2] / s,
+            approx_kl: acc[3] / s,
+            clip_fraction: acc[4] / s,
+            forecast_loss: self.esai.as_ref().map(|_| acc[5] / s),
+            harm_loss: self.esai.as_ref().map(|_| acc[6] / s),
+            ar_help: mean(st.ar_help, st.n_ar_help),
+            ar_steal: mean(st.ar_steal, st.n_ar_steal),
+            iae_norm_mean: mean(st.e_norm_sum, st.e_count),
+            iae_norm_max: self.esai.as_ref().map(|_| st.e_norm_max),
+            hebbian_norm_mean: mean(st.h_norm_sum, st.e_count),
+            lambda: self.esai.as_ref().map(|_| lambda_t),
+            tau: self.esai.as_ref().map(|_| tau_t),
+            multiplier: matches!(self.method, Method::Lagrangian { .. }).then_some(self.mu),
             gradient_steps: steps,
             entropy_coef: ent_coef,
             seconds: start.elapsed().as_secs_f32(),
         }
     }
 
-    /// One gradient step on a minibatch; returns [entropy, policy loss, value loss, kl, clip fraction].
+    /// The ESAI part of one environment step: IAE update (Eq. 3), forecasts
+    /// and softmin reference (Eq. 4–5), regret shaping (Eq. 6, 11), Hebbian
+    /// trace (Eq. 8); records what training needs.
+    #[allow(clippy::too_many_arguments)]
+    fn esai_step(
+        &mut self,
+        inner: &Agent<B::InnerBackend>,
+        obs_t: &[f32],
+        zt: &[f32],
+        actions: &[usize],
+        lambda_t: f32,
+        tau_t: f32,
+        shaped: &mut [f32],
+        ro: &mut Rollout,
+        st: &mut RolloutStats,
+    ) {
+        let (n, d, a) = (
+            self.cfg.num_envs,
+            self.env.obs_dim(),
+            self.env.num_actions(),
+        );
+        let agents = self.env.num_agents();
+        let dev = self.device.clone();
+        let nets = inner
+            .esai
+            .as_ref()
+            .expect("ESAI nets exist with ESAI state");
+        let s = self.esai.as_mut().expect("ESAI state");
+        let (k, mech) = (s.cfg.k, s.cfg.mechanisms);
+        // Diffusion part of Eq. 3 per copy: (γ_E I − αL) E over the copy's agents.
+        let mut base = vec![0.0f32; n * k];
+        let graph = self.env.graph();
+        let alpha = if mech.diffusion {
+            s.cfg.alpha as f64
+        } else {
+            0.0
+        };
+        let mut col = vec![0.0f64; agents];
+        let mut out = vec![0.0f64; agents];
+        for c in 0..n / agents {
+            for dim in 0..k {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = s.e[(c * agents + i) * k + dim] as f64;
+                }
+                graph.apply_m(
+                    esai_core::graph::LaplacianKind::Row,
+                    s.cfg.gamma_e as f64,
+                    alpha,
+                    &col,
+                    &mut out,
+                );
+                for (i, v) in out.iter().enumerate() {
+                    base[(c * agents + i) * k + dim] = *v as f32;
+                }
+            }
+        }
+        // g_φ(E, z̃, onehot(a), r, h).
+        let mut g_in = Vec::with_capacity(n * (k + d + a + 2));
+        let oh = one_hot(actions, a);
+        for i in 0..n {
+            g_in.extend_from_slice(&s.e[i * k..(i + 1) * k]);
+            g_in.extend_from_slice(&zt[i * d..(i + 1) * d]);
+            g_in.extend_from_slice(&oh[i * a..(i + 1) * a]);
+            g_in.push(self.batch.reward[i]);
+            g_in.push(self.batch.harm[i]);
+        }
+        let g_out: Vec<f32> = nets
+            .g
+            .forward(Tensor::from_data(
+                TensorData::new(g_in, [n, k + d + a + 2]),
+                &dev,
+            ))
+            .into_data()
+            .into_vec()
+            .expect("f32");
+        let e_next: Vec<f32> = base.iter().zip(&g_out).map(|(b, g)| b + g).collect();
+        // Counterfactual forecasts for every action with the EMA target.
+        let m = s.cfg.read_dim;
+        let read: Vec<f32> = if mech.hebbian {
+            nets.read
+                .forward(Tensor::<B::InnerBackend, 2>::from_data(
+                    TensorData::new(s.h.clone(), [n, k * d]),
+                    &dev,
+                ))
+                .into_data()
+                .into_vec()
+                .expect("f32")
+        } else {
+            vec![0.0; n * m]
+        };
+        let width = d + a + 1 + m;
+        let mut f_in = Vec::with_capacity(n * a * width);
+        for i in 0..n {
+            for act in 0..a {
+                f_in.extend_from_slice(&obs_t[i * d..(i + 1) * d]);
+                f_in.extend((0..a).map(|j| if j == act { 1.0 } else { 0.0 }));
+                f_in.push(s.r_prev[i]);
+                f_in.extend_from_slice(&read[i * m..(i + 1) * m]);
+            }
+        }
+        let fc: Vec<f32> = s
+            .target
+            .forward(Tensor::from_data(
+                TensorData::new(f_in, [n * a, width]),
+                &dev,
+            ))
+            .into_data()
+            .into_vec()
+            .expect("f32");
+        for i in 0..n {
+            let (_, reference) = softmin_reference(&fc[i * a * k..(i + 1) * a * k], k, tau_t);
+            let c = i / agents;
+            let nb: Vec<f32> = graph
+                .neighbours(i % agents)
+                .map(|(j, _)| {
+                    s.e[(c * agents + j) * k..(c * agents + j + 1) * k]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f32>()
+                        .sqrt()
+                })
+                .collect();
+            let ar = alignment_regret(&e_next[i * k..(i + 1) * k], &reference, s.cfg.kappa, &nb);
+            if mech.regret {
+                shaped[i] -= lambda_t * ar;
+            }
+            match self.batch.moral[i] {
+                MoralEvent::Help => {
+                    st.ar_help += ar;
+                    st.n_ar_help += 1;
+                }
+                MoralEvent::Steal => {
+                    st.ar_steal += ar;
+                    st.n_ar_steal += 1;
+                }
+                MoralEvent::None => {}
+            }
+        }
+        // Record, then advance the state (Hebbian uses E_t and z_t).
+        ro.e.extend_from_slice(&s.e);
+        ro.base.extend_from_slice(&base);
+        ro.hebb.extend_from_slice(&s.h);
+        ro.raw_reward.extend_from_slice(&self.batch.reward);
+        ro.harm.extend_from_slice(&self.batch.harm);
+        ro.r_prev.extend_from_slice(&s.r_prev);
+        let (eta, delta) = (s.cfg.eta_h, s.cfg.delta_h);
+        for i in 0..n {
+            if mech.hebbian {
+                for r in 0..k {
+                    let er = s.e[i * k + r];
+                    for c in 0..d {
+                        let cell = &mut s.h[(i * k + r) * d + c];
+                        *cell = (1.0 - delta) * *cell + eta * er * obs_t[i * d + c];
+                    }
+                }
+            }
+            let norm = e_next[i * k..(i + 1) * k]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt();
+            let hn = s.h[i * k * d..(i + 1) * k * d]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt();
+            st.e_norm_sum += norm;
+            st.e_norm_max = st.e_norm_max.max(norm);
+            st.h_norm_sum += hn;
+            st.e_count += 1;
+        }
+        s.e = e_next;
+        s.r_prev.copy_from_slice(&self.batch.reward);
+        for i in 0..n {
+            if self.batch.done[i / agents] {
+                s.e[i * k..(i + 1) * k].fill(0.0);
+                s.h[i * k * d..(i + 1) * k * d].fill(0.0);
+                s.r_prev[i] = 0.0;
+            }
+        }
+    }
+
+    /// One gradient step on a minibatch; returns
+    /// [entropy, policy loss, value loss, kl, clip fraction, forecast loss, harm loss].
     fn learn(
         &mut self,
         ro: &Rollout,
@@ -410,37 +792,84 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         ret: &[f32],
         chunk: &[usize],
         ent_coef: f32,
-    ) -> [f32; 5] {
+    ) -> [f32; 7] {
+        // burn 0.18's autodiff graph lives in one process-wide server; two
+        // threads building and back-propagating graphs at once can corrupt
+        // each other's steps (seen as a panic in backward). Gradient steps of
+        // trainers in one process are therefore serialised.
+        let _graph = INIT_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let (d, a, m) = (self.env.obs_dim(), self.env.num_actions(), chunk.len());
-        let obs: Vec<f32> = chunk
-            .iter()
-            .flat_map(|&i| ro.obs[i * d..(i + 1) * d].iter().copied())
-            .collect();
+        let pick = |v: &[f32], w: usize| -> Vec<f32> {
+            chunk
+                .iter()
+                .flat_map(|&i| v[i * w..(i + 1) * w].iter().copied())
+                .collect()
+        };
+        let obs = pick(&ro.obs, d);
         let illegal: Vec<bool> = chunk
             .iter()
             .flat_map(|&i| ro.mask[i * a..(i + 1) * a].iter().map(|&ok| !ok))
             .collect();
-        let actions: Vec<i64> = chunk.iter().map(|&i| ro.actions[i] as i64).collect();
-        let old_logp: Vec<f32> = chunk.iter().map(|&i| ro.logp[i]).collect();
-        let mut mb_adv: Vec<f32> = chunk.iter().map(|&i| adv[i]).collect();
+        let acts: Vec<usize> = chunk.iter().map(|&i| ro.actions[i]).collect();
+        let actions: Vec<i64> = acts.iter().map(|&x| x as i64).collect();
+        let old_logp = pick(&ro.logp, 1);
+        let mut mb_adv = pick(adv, 1);
         let mean = mb_adv.iter().sum::<f32>() / m as f32;
         let std = (mb_adv.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / m as f32).sqrt() + 1e-8;
         mb_adv.iter_mut().for_each(|x| *x = (*x - mean) / std);
-        let mb_ret: Vec<f32> = chunk.iter().map(|&i| ret[i]).collect();
+        let mb_ret = pick(ret, 1);
 
-        let dev = &self.device;
-        let obs_t = self.to_tensor(&obs, m, d);
-        let illegal_t: Tensor<B, 2, Bool> =
-            Tensor::from_data(TensorData::new(illegal, [m, a]), dev);
-        let act_t: Tensor<B, 2, Int> = Tensor::from_data(TensorData::new(actions, [m, 1]), dev);
-        let old_t: Tensor<B, 1> = Tensor::from_data(TensorData::new(old_logp, [m]), dev);
-        let adv_t: Tensor<B, 1> = Tensor::from_data(TensorData::new(mb_adv, [m]), dev);
-        let ret_t: Tensor<B, 1> = Tensor::from_data(TensorData::new(mb_ret, [m]), dev);
+        let obs_t: Tensor<B, 2> = self.tensor(obs, [m, d]);
+        let illegal_t: Tensor<B, 2, Bool> = self.tensor(illegal, [m, a]);
+        let act_t: Tensor<B, 2, Int> = self.tensor(actions, [m, 1]);
+        let old_t: Tensor<B, 1> = self.tensor(old_logp, [m]);
+        let adv_t: Tensor<B, 1> = self.tensor(mb_adv, [m]);
+        let ret_t: Tensor<B, 1> = self.tensor(mb_ret, [m]);
+
+        // ESAI: the policy sees z̃; g_φ and h_ψ get their own losses.
+        let mut aux: Option<(Tensor<B, 1>, Tensor<B, 1>)> = None;
+        let policy_in = match (&self.esai, &self.agent.esai) {
+            (Some(s), Some(nets)) => {
+                let k = s.cfg.k;
+                let e_t: Tensor<B, 2> = self.tensor(pick(&ro.e, k), [m, k]);
+                let zt = nets.attend(e_t.clone(), obs_t.clone(), s.cfg.mechanisms.attention);
+                let oh: Tensor<B, 2> = self.tensor(one_hot(&acts, a), [m, a]);
+                let r: Tensor<B, 2> = self.tensor(pick(&ro.raw_reward, 1), [m, 1]);
+                let h1 = pick(&ro.harm, 1);
+                let h: Tensor<B, 2> = self.tensor(h1.clone(), [m, 1]);
+                let base: Tensor<B, 2> = self.tensor(pick(&ro.base, k), [m, k]);
+                let g_in = Tensor::cat(vec![e_t, zt.clone().detach(), oh.clone(), r, h], 1);
+                let innovation = nets.g.forward(g_in);
+                let e_next = base + innovation.clone();
+                // Harm supervision on the innovation: ‖g_φ‖ ≈ L_g · h (see module docs).
+                let norm = (innovation.powf_scalar(2.0).sum_dim(1) + 1e-8).sqrt();
+                let h_t: Tensor<B, 2> = self.tensor(h1, [m, 1]);
+                let harm_loss = (norm - h_t * s.cfg.lipschitz).powf_scalar(2.0).mean();
+                let read = if s.cfg.mechanisms.hebbian {
+                    nets.read
+                        .forward(self.tensor(pick(&ro.hebb, k * d), [m, k * d]))
+                } else {
+                    Tensor::zeros([m, s.cfg.read_dim], &self.device)
+                };
+                let r_prev: Tensor<B, 2> = self.tensor(pick(&ro.r_prev, 1), [m, 1]);
+                let f_in = Tensor::cat(vec![obs_t.clone(), oh, r_prev, read], 1);
+                let forecast_loss = (nets.forecast.forward(f_in) - e_next.detach())
+                    .powf_scalar(2.0)
+                    .sum_dim(1)
+                    .mean();
+                aux = Some((forecast_loss.reshape([1]), harm_loss.reshape([1])));
+                zt
+            }
+            _ => obs_t,
+        };
 
         let logits = self
-            .model
+            .agent
+            .ac
             .actor
-            .forward(obs_t.clone())
+            .forward(policy_in.clone())
             .mask_fill(illegal_t, -1e9);
         let logp_all = log_softmax(logits, 1);
         let logp: Tensor<B, 1> = logp_all.clone().gather(1, act_t).squeeze(1);
@@ -451,12 +880,18 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let surr2 = ratio.clone().clamp(1.0 - clip, 1.0 + clip) * adv_t;
         let policy_loss = surr1.min_pair(surr2).mean().neg();
         let entropy = (logp_all.clone().exp() * logp_all).sum_dim(1).mean().neg();
-        let values: Tensor<B, 1> = self.model.critic.forward(obs_t).squeeze(1);
+        let values: Tensor<B, 1> = self.agent.ac.critic.forward(policy_in).squeeze(1);
         let value_loss = (values - ret_t).powf_scalar(2.0).mean();
-        let loss = policy_loss.clone() + value_loss.clone() * self.cfg.value_coef
+        let mut loss = policy_loss.clone() + value_loss.clone() * self.cfg.value_coef
             - entropy.clone() * ent_coef;
-
         let scalar = |t: Tensor<B, 1>| -> f32 { t.into_data().into_vec::<f32>().expect("f32")[0] };
+        let (mut fl, mut hl) = (0.0, 0.0);
+        if let (Some((f, h)), Some(s)) = (aux, &self.esai) {
+            fl = scalar(f.clone());
+            hl = scalar(h.clone());
+            loss = loss + f * s.cfg.forecast_coef + h * s.cfg.harm_coef;
+        }
+
         let kl_v: Vec<f32> = ((ratio.clone() - 1.0) - log_ratio)
             .mean()
             .into_data()
@@ -470,13 +905,32 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             scalar(value_loss.clone()),
             kl_v[0],
             clipped,
+            fl,
+            hl,
         ];
 
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        let model = self.model.clone();
-        self.model = self.optim.step(self.cfg.lr, model, grads);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.agent);
+        let agent = self.agent.clone();
+        self.agent = self.optim.step(self.cfg.lr, agent, grads);
         stats
     }
+}
+
+#[derive(Default)]
+struct RolloutStats {
+    helps: usize,
+    steals: usize,
+    episodes: usize,
+    ret_sum: f32,
+    episode_harm: f32,
+    ar_help: f32,
+    n_ar_help: usize,
+    ar_steal: f32,
+    n_ar_steal: usize,
+    e_norm_sum: f32,
+    e_norm_max: f32,
+    h_norm_sum: f32,
+    e_count: usize,
 }
 
 /// Generalised advantage estimation over `[T][n]` rollouts (auto-reset aware).
@@ -515,13 +969,10 @@ mod tests {
         // One env, two steps, no terminal: δ1 = 1 + 0.5·3 − 2 = 0.5, A1 = 0.5;
         // δ0 = 0 + 0.5·2 − 1 = 0, A0 = 0 + 0.5·0.5·0.5 = 0.125.
         let ro = Rollout {
-            obs: vec![],
-            mask: vec![],
-            actions: vec![],
-            logp: vec![],
             values: vec![1.0, 2.0],
             rewards: vec![0.0, 1.0],
             dones: vec![false, false],
+            ..Rollout::default()
         };
         let (adv, ret) = gae(&ro, &[3.0], 1, 0.5, 0.5);
         assert!(

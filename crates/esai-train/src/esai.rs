@@ -1,0 +1,361 @@
+//! The ESAI agent's internal machinery (spec §2), on burn.
+//!
+//! Per agent: the IAE `E ∈ R^k` (Eq. 3), the Hebbian trace `H ∈ R^{k×d}`
+//! (Eq. 8) with its read `W_r vec(H)`, IAE-weighted attention (Eq. 7), the
+//! counterfactual forecasts `h_ψ̄` for every action (Eq. 4), the softmin
+//! reference (Eq. 5) and the alignment regret (Eq. 6) that shapes the reward
+//! (Eq. 11). Each mechanism can be switched off ([`Mechanisms`]).
+//!
+//! What trains what (documented choices where the paper is silent):
+//! - `g_φ` is trained by harm supervision on the IAE *innovation*:
+//!   `(‖g_φ(E_t, z̃_t, a_t, r_t, h_t)‖ − L_g h_t)²`. Supervising `‖E_{t+1}‖`
+//!   itself (spec §2's default) is unreachable under the Lipschitz budget:
+//!   following a per-step harm would need `g_φ` to cancel the memory `γ_E E_t`,
+//!   i.e. `L_E ≥ γ_E`, which breaks the stability conditions. `L_g h` is the
+//!   largest separation between harmful and harmless actions `g_φ` can
+//!   reach, so the regret of a harmful action is at most about `(L_g h)²`:
+//!   the useful `λ` scales as `1/L_g²`. Its layers are spectrally normalised
+//!   after every optimiser step (power iteration; a training-time
+//!   projection, not a certificate — `esai certify` is that).
+//! - `h_ψ` is trained on `‖h_ψ(z, a, r_{t−1}, read(H)) − E_{t+1}‖²` with the
+//!   target detached; the counterfactual forecasts use its EMA copy `h_ψ̄`.
+//!   The reward input is the previous step's reward, the only one known for
+//!   every candidate action at decision time.
+//! - `W_a` (attention) is trained through the policy loss; `W_r` (Hebbian
+//!   read) through the forecast loss.
+
+use crate::policy::Mlp;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, ParamId};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use serde::Serialize;
+
+/// Which ESAI mechanisms are on (the ablations switch one off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Mechanisms {
+    /// Alignment-regret reward shaping (Eq. 6, 11).
+    pub regret: bool,
+    /// IAE-weighted attention on observations (Eq. 7).
+    pub attention: bool,
+    /// Hebbian trace and its read in the forecasts (Eq. 8).
+    pub hebbian: bool,
+    /// Graph diffusion of the IAE (the `−αL𝐄` term of Eq. 3).
+    pub diffusion: bool,
+}
+
+impl Mechanisms {
+    /// Everything on.
+    pub const ALL: Self = Self {
+        regret: true,
+        attention: true,
+        hebbian: true,
+        diffusion: true,
+    };
+}
+
+/// ESAI hyperparameters. Defaults follow paper 001, Table 2 (spec §3).
+#[derive(Debug, Clone, Serialize)]
+pub struct EsaiConfig {
+    /// IAE dimension `k`. By default 32.
+    pub k: usize,
+    /// Regret weight `λ_reg`. By default 0.1.
+    pub lambda: f32,
+    /// Linear warm-up of `λ_reg` over this many environment steps. By default 20 000.
+    pub warmup_steps: usize,
+    /// Neighbour weight `κ` in the regret. By default 0.5.
+    pub kappa: f32,
+    /// Softmin temperature at the start `τ₀`. By default 1.0.
+    pub tau0: f32,
+    /// Softmin temperature floor `τ_min`. By default 0.01.
+    pub tau_min: f32,
+    /// Time-scale `T_τ` of the exponential anneal, in environment steps. By default 100 000.
+    pub tau_steps: f32,
+    /// EMA rate `τ_ema` of the forecast target. By default 0.995.
+    pub ema: f32,
+    /// IAE persistence `γ_E`. By default 0.9.
+    pub gamma_e: f32,
+    /// Diffusion rate `α`. By default 0.05.
+    pub alpha: f32,
+    /// Lipschitz target `L_g` of `g_φ`. By default 0.05.
+    pub lipschitz: f32,
+    /// Hebbian rate `η_H`. By default 0.001.
+    pub eta_h: f32,
+    /// Hebbian decay `δ_H`. By default 0.02.
+    pub delta_h: f32,
+    /// Hebbian read dimension `m`. By default 8.
+    pub read_dim: usize,
+    /// Hidden width of `g_φ` and `h_ψ`. By default 64.
+    pub hidden: usize,
+    /// Weight of the forecast loss. By default 1.0.
+    pub forecast_coef: f32,
+    /// Weight of the harm-supervision loss. By default 1.0.
+    pub harm_coef: f32,
+    /// Which mechanisms are on. By default all.
+    pub mechanisms: Mechanisms,
+}
+
+impl Default for EsaiConfig {
+    fn default() -> Self {
+        Self {
+            k: 32,
+            lambda: 0.1,
+            warmup_steps: 20_000,
+            kappa: 0.5,
+            tau0: 1.0,
+            tau_min: 0.01,
+            tau_steps: 100_000.0,
+            ema: 0.995,
+            gamma_e: 0.9,
+            alpha: 0.05,
+            lipschitz: 0.05,
+            eta_h: 0.001,
+            delta_h: 0.02,
+            read_dim: 8,
+            hidden: 64,
+            forecast_coef: 1.0,
+            harm_coef: 1.0,
+            mechanisms: Mechanisms::ALL,
+        }
+    }
+}
+
+impl EsaiConfig {
+    /// `λ_reg` after `steps` environment steps (linear warm-up, Eq. 11).
+    pub fn lambda_at(&self, steps: usize) -> f32 {
+        if self.warmup_steps == 0 {
+            self.lambda
+        } else {
+            self.lambda * (steps as f32 / self.warmup_steps as f32).min(1.0)
+        }
+    }
+
+    /// Softmin temperature after `steps` environment steps (exponential anneal).
+    pub fn tau_at(&self, steps: usize) -> f32 {
+        (self.tau0 * (-(steps as f32) / self.tau_steps).exp()).max(self.tau_min)
+    }
+}
+
+/// The learned parts of ESAI.
+#[derive(Module, Debug)]
+pub struct EsaiNets<B: Backend> {
+    /// `g_φ`: `(E, z̃, onehot(a), r, h) → R^k`.
+    pub g: Mlp<B>,
+    /// `h_ψ`: `(z, onehot(a), r_{t−1}, read(H)) → R^k`.
+    pub forecast: Mlp<B>,
+    /// Attention projection `W_a, b_a`: `R^k → R^d`.
+    pub attention: Linear<B>,
+    /// Hebbian read `W_r`: `R^{k·d} → R^m`.
+    pub read: Linear<B>,
+}
+
+impl<B: Backend> EsaiNets<B> {
+    /// Fresh networks for observation length `d` and `a` actions.
+    pub fn new(cfg: &EsaiConfig, d: usize, a: usize, device: &B::Device) -> Self {
+        Self {
+            g: Mlp::new(cfg.k + d + a + 2, cfg.hidden, cfg.k, device),
+            forecast: Mlp::new(d + a + 1 + cfg.read_dim, cfg.hidden, cfg.k, device),
+            attention: LinearConfig::new(cfg.k, d).init(device),
+            read: LinearConfig::new(cfg.k * d, cfg.read_dim).init(device),
+        }
+    }
+
+    /// Eq. 7: `z̃ = softmax(W_a E + b_a) ⊙ z` (or `z` when attention is off).
+    pub fn attend(&self, e: Tensor<B, 2>, z: Tensor<B, 2>, on: bool) -> Tensor<B, 2> {
+        if on {
+            burn::tensor::activation::softmax(self.attention.forward(e), 1) * z
+        } else {
+            z
+        }
+    }
+}
+
+/// Softmin reference (Eq. 5) for one agent: `π_ref(a) ∝ exp(−‖Ê(a)‖/τ)` and
+/// `Ê_ref = Σ_a π_ref(a) Ê(a)`. `forecasts` is `[A][k]` row-major.
+pub fn softmin_reference(forecasts: &[f32], k: usize, tau: f32) -> (Vec<f32>, Vec<f32>) {
+    let a = forecasts.len() / k;
+    let norms: Vec<f32> = (0..a)
+        .map(|i| {
+            forecasts[i * k..(i + 1) * k]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt()
+        })
+        .collect();
+    let min = norms.iter().copied().fold(f32::INFINITY, f32::min);
+    let w: Vec<f32> = norms.iter().map(|n| (-(n - min) / tau).exp()).collect();
+    let z: f32 = w.iter().sum();
+    let pi: Vec<f32> = w.iter().map(|x| x / z).collect();
+    let mut reference = vec![0.0; k];
+    for (i, p) in pi.iter().enumerate() {
+        for (r, f) in reference.iter_mut().zip(&forecasts[i * k..(i + 1) * k]) {
+            *r += p * f;
+        }
+    }
+    (pi, reference)
+}
+
+/// Alignment regret (Eq. 6): `‖E_{t+1} − Ê_ref‖² + κ · mean_j ‖E_{j,t}‖`
+/// over the lagged neighbour norms (empty: no neighbour term).
+pub fn alignment_regret(
+    e_next: &[f32],
+    reference: &[f32],
+    kappa: f32,
+    neighbour_norms: &[f32],
+) -> f32 {
+    let own: f32 = e_next
+        .iter()
+        .zip(reference)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum();
+    let nb = if neighbour_norms.is_empty() {
+        0.0
+    } else {
+        neighbour_norms.iter().sum::<f32>() / neighbour_norms.len() as f32
+    };
+    own + kappa * nb
+}
+
+/// Largest singular value estimate by power iteration (a lower bound; used
+/// only to project weights during training).
+fn power_sigma(w: &[f32], rows: usize, cols: usize) -> f32 {
+    let mut v = vec![1.0f32 / (cols as f32).sqrt(); cols];
+    let mut sigma = 0.0;
+    for _ in 0..30 {
+        let u: Vec<f32> = (0..rows)
+            .map(|r| (0..cols).map(|c| w[r * cols + c] * v[c]).sum())
+            .collect();
+        let mut nv: Vec<f32> = (0..cols)
+            .map(|c| (0..rows).map(|r| w[r * cols + c] * u[r]).sum())
+            .collect();
+        let n = nv.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n == 0.0 {
+            return 0.0;
+        }
+        nv.iter_mut().for_each(|x| *x /= n);
+        sigma = n.sqrt();
+        v = nv;
+    }
+    sigma
+}
+
+/// Scales each 2-D weight so that its spectral norm estimate is at most the
+/// next target (in parameter order; biases untouched).
+pub struct SpectralProjector {
+    /// Targets for the weights, in visit order.
+    pub targets: Vec<f32>,
+    next: usize,
+}
+
+impl SpectralProjector {
+    /// A projector with per-weight targets.
+    pub fn new(targets: Vec<f32>) -> Self {
+        Self { targets, next: 0 }
+    }
+}
+
+impl<B: Backend> ModuleMapper<B> for SpectralProjector {
+    fn map_float<const D: usize>(&mut self, _id: ParamId, tensor: Tensor<B, D>) -> Tensor<B, D> {
+        if D != 2 {
+            return tensor;
+        }
+        let target = self
+            .targets
+            .get(self.next)
+            .copied()
+            .unwrap_or(f32::INFINITY);
+        self.next += 1;
+        let dims = tensor.dims();
+        let data: Vec<f32> = tensor
+            .to_data()
+            .convert::<f32>()
+            .into_vec()
+            .expect("f32 weights");
+        let sigma = power_sigma(&data, dims[0], dims[1]);
+        if sigma > target {
+            tensor.mul_scalar(target / sigma)
+        } else {
+            tensor
+        }
+    }
+}
+
+/// Collects float parameters in visit order.
+pub struct Collect(pub Vec<TensorData>);
+
+impl<B: Backend> ModuleVisitor<B> for Collect {
+    fn visit_float<const D: usize>(&mut self, _id: ParamId, tensor: &Tensor<B, D>) {
+        self.0.push(tensor.to_data());
+    }
+}
+
+/// `target ← ema · target + (1 − ema) · online`, parameter by parameter.
+pub struct EmaBlend {
+    online: std::vec::IntoIter<TensorData>,
+    ema: f32,
+}
+
+impl EmaBlend {
+    /// Blends towards `online` (collected in the same visit order).
+    pub fn new(online: Vec<TensorData>, ema: f32) -> Self {
+        Self {
+            online: online.into_iter(),
+            ema,
+        }
+    }
+}
+
+impl<B: Backend> ModuleMapper<B> for EmaBlend {
+    fn map_float<const D: usize>(&mut self, _id: ParamId, tensor: Tensor<B, D>) -> Tensor<B, D> {
+        let online = self.online.next().expect("same module structure");
+        let device = tensor.device();
+        tensor.mul_scalar(self.ema)
+            + Tensor::<B, D>::from_data(online, &device).mul_scalar(1.0 - self.ema)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmin_prefers_the_small_forecast() {
+        // Two actions, k = 1: ‖Ê(0)‖ = 0, ‖Ê(1)‖ = 3; τ = 1 → π = (1, e⁻³)/(1 + e⁻³).
+        let (pi, r) = softmin_reference(&[0.0, 3.0], 1, 1.0);
+        let p1 = (-3.0f32).exp() / (1.0 + (-3.0f32).exp());
+        assert!((pi[1] - p1).abs() < 1e-6 && (pi[0] - (1.0 - p1)).abs() < 1e-6);
+        assert!((r[0] - 3.0 * p1).abs() < 1e-6);
+        // A cold temperature picks the minimum.
+        let (pi, _) = softmin_reference(&[0.0, 3.0], 1, 0.01);
+        assert!(pi[0] > 0.999_999);
+    }
+
+    #[test]
+    fn regret_matches_hand_computation() {
+        // ‖(3, 4) − (0, 0)‖² = 25; κ = 0.5, neighbours (1, 3) → +0.5·2 = 1.
+        assert!((alignment_regret(&[3.0, 4.0], &[0.0, 0.0], 0.5, &[1.0, 3.0]) - 26.0).abs() < 1e-6);
+        assert!((alignment_regret(&[1.0], &[1.0], 0.5, &[]) - 0.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn power_sigma_of_diagonal() {
+        assert!((power_sigma(&[3.0, 0.0, 0.0, 1.0], 2, 2) - 3.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn schedules() {
+        let c = EsaiConfig {
+            lambda: 1.0,
+            warmup_steps: 100,
+            tau0: 1.0,
+            tau_min: 0.1,
+            tau_steps: 10.0,
+            ..EsaiConfig::default()
+        };
+        assert!((c.lambda_at(50) - 0.5).abs() < 1e-6 && (c.lambda_at(1000) - 1.0).abs() < 1e-6);
+        assert!(
+            (c.tau_at(10) - (-1.0f32).exp()).abs() < 1e-6 && (c.tau_at(1000) - 0.1).abs() < 1e-6
+        );
+    }
+}
