@@ -5,6 +5,7 @@
 
 mod certify_cmd;
 mod output;
+mod train_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,12 +24,16 @@ enum Command {
     ///
     /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input.
     Certify(certify_cmd::CertifyArgs),
+    /// Train ESAI or a baseline on the spec's environment, writing a run directory
+    /// (config.toml, metrics.jsonl, checkpoints/, summary.json).
+    Train(train_cmd::TrainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Certify(args) => certify_cmd::run(&args),
+        Command::Train(args) => train_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

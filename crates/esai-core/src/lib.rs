@@ -36,3 +36,4 @@ pub mod graph;
 pub mod mlp;
 pub mod rng;
 pub mod spec;
+pub mod training;

@@ -147,6 +147,14 @@ struct RawSpec {
     inputs: RawInputs,
     #[serde(default)]
     verify: RawVerify,
+    #[serde(default)]
+    env: crate::training::EnvSection,
+    #[serde(default)]
+    ppo: crate::training::PpoSection,
+    #[serde(default)]
+    esai: crate::training::EsaiSection,
+    #[serde(default)]
+    train: crate::training::TrainSection,
 }
 
 #[derive(Deserialize)]
@@ -288,6 +296,8 @@ pub struct Spec {
     pub inputs: InputBounds,
     /// Solver time limit in milliseconds. By default 10 000.
     pub timeout_ms: u64,
+    /// The training sections (`[env]`, `[ppo]`, `[esai]`, `[train]`), all optional.
+    pub training: crate::training::Training,
 }
 
 /// Default solver time limit (ms) when `[verify] timeout_ms` is absent.
@@ -451,6 +461,13 @@ impl Spec {
             Some(t) => t,
             None => DEFAULT_TIMEOUT_MS,
         };
+        let training = crate::training::Training {
+            env: raw.env,
+            ppo: raw.ppo,
+            esai: raw.esai,
+            train: raw.train,
+        };
+        c.0.extend(training.problems());
         match (gamma_e, alpha, graph, update, c.0.is_empty()) {
             (Some(gamma_e), Some(alpha), Some(graph), Some(update), true) => Ok(Self {
                 gamma_e,
@@ -460,6 +477,7 @@ impl Spec {
                 hebbian,
                 inputs,
                 timeout_ms,
+                training,
             }),
             _ => Err(SpecError { problems: c.0 }),
         }

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod esai;
+pub mod from_spec;
 pub mod policy;
 pub mod ppo;
 

@@ -204,6 +204,8 @@ pub struct UpdateMetrics {
     pub entropy_coef: f32,
     /// Wall time of the update (rollout + learning), seconds.
     pub seconds: f32,
+    /// Of which the rollout (acting, environment, IAE and forecasts), seconds.
+    pub rollout_seconds: f32,
 }
 
 /// The networks trained together by one optimiser.
@@ -345,6 +347,27 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     /// The current networks.
     pub fn agent(&self) -> &Agent<B> {
         &self.agent
+    }
+
+    /// Saves the networks (burn binary record, full precision) to `path`
+    /// (".bin" is appended), atomically: a temporary file, then a rename.
+    pub fn save_checkpoint(&self, path: &std::path::Path) -> Result<std::path::PathBuf, String> {
+        use burn::record::{BinFileRecorder, FullPrecisionSettings};
+        let tmp = path.with_extension("tmp");
+        self.agent
+            .clone()
+            .save_file(&tmp, &BinFileRecorder::<FullPrecisionSettings>::new())
+            .map_err(|e| format!("cannot write checkpoint {}: {e}", tmp.display()))?;
+        let written = tmp.with_extension("bin");
+        let target = path.with_extension("bin");
+        std::fs::rename(&written, &target).map_err(|e| {
+            format!(
+                "cannot rename {} to {}: {e}",
+                written.display(),
+                target.display()
+            )
+        })?;
+        Ok(target)
     }
 
     /// The current Lagrange multiplier (Lagrangian method; 0 otherwise).
@@ -529,6 +552,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             ro.values.extend(values);
         }
         self.env_steps += n * t_len;
+        let rollout_seconds = start.elapsed().as_secs_f32();
         let (_, _, last_values) = self.forward_inner(&inner);
         let (advantages, returns) = gae(&ro, &last_values, n, self.cfg.gamma, self.cfg.gae_lambda);
 
@@ -598,6 +622,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             gradient_steps: steps,
             entropy_coef: ent_coef,
             seconds: start.elapsed().as_secs_f32(),
+            rollout_seconds,
         }
     }
 

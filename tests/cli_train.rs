@@ -1,0 +1,139 @@
+//! End-to-end tests of `esai train`: the run directory, overwrite rules,
+//! refusal of uncertified ESAI specs, and clear errors for bad overrides.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn esai(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_esai"))
+        .args(args)
+        .output()
+        .expect("run esai")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("esai-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn short_run_writes_config_metrics_checkpoint_and_summary() {
+    let dir = tmp("short");
+    let spec = root().join("specs/esai-helps.toml");
+    let out = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--steps",
+        "4096",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["updates"], 2);
+    assert_eq!(summary["env_steps"], 4096);
+    assert_eq!(
+        summary["final"]["gradient_steps"], 160,
+        "10 epochs × 16 minibatches"
+    );
+    let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    for l in lines.lines() {
+        let m: serde_json::Value = serde_json::from_str(l).unwrap();
+        for key in [
+            "env_steps",
+            "mean_return",
+            "prosocial_rate",
+            "entropy",
+            "policy_loss",
+            "value_loss",
+            "forecast_loss",
+            "ar_steal",
+            "iae_norm_max",
+            "lambda",
+            "tau",
+            "gradient_steps",
+        ] {
+            assert!(m.get(key).is_some(), "metrics lack {key}");
+        }
+    }
+    assert!(dir.join("config.toml").exists() && dir.join("summary.json").exists());
+    assert!(dir.join("checkpoints/final.bin").metadata().unwrap().len() > 1000);
+    // Not over an existing run without --force.
+    let again = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--steps",
+        "2048",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_seed_gives_identical_metrics() {
+    let spec = root().join("specs/esai-helps.toml");
+    let read = |name: &str| {
+        let dir = tmp(name);
+        let out = esai(&[
+            "train",
+            spec.to_str().unwrap(),
+            "--steps",
+            "2048",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Drop the wall-time fields.
+        let mut v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .retain(|k, _| !k.contains("seconds"));
+        v
+    };
+    assert_eq!(read("det-a"), read("det-b"));
+}
+
+#[test]
+fn uncertified_esai_spec_is_refused_and_bad_method_named() {
+    let dir = tmp("refuse");
+    let spec = root().join("specs/not-certified.toml");
+    let out = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--steps",
+        "2048",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-uncertified"));
+    let bad = esai(&["train", spec.to_str().unwrap(), "--method", "cpo"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--method \"cpo\"") && err.contains("lagrangian"),
+        "{err}"
+    );
+}
