@@ -70,6 +70,25 @@ fn short_run_writes_config_metrics_checkpoint_and_summary() {
     }
     assert!(dir.join("config.toml").exists() && dir.join("summary.json").exists());
     assert!(dir.join("checkpoints/final.bin").metadata().unwrap().len() > 1000);
+    // Evaluation from the checkpoint: greedy and stochastic.
+    let ev = esai(&[
+        "evaluate",
+        dir.to_str().unwrap(),
+        "--episodes",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        ev.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ev.stderr)
+    );
+    let ev: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    assert_eq!(ev.as_array().unwrap().len(), 2);
+    assert_eq!(ev[0]["greedy"], true);
+    assert_eq!(ev[0]["episodes"], 16, "one episode per copy");
+    assert!(dir.join("evaluation.json").exists());
     // Not over an existing run without --force.
     let again = esai(&[
         "train",

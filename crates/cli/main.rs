@@ -4,6 +4,7 @@
 //! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage.
 
 mod certify_cmd;
+mod evaluate_cmd;
 mod output;
 mod train_cmd;
 
@@ -27,6 +28,8 @@ enum Command {
     /// Train ESAI or a baseline on the spec's environment, writing a run directory
     /// (config.toml, metrics.jsonl, checkpoints/, summary.json).
     Train(train_cmd::TrainArgs),
+    /// Evaluate a trained run (greedy and stochastic policies), writing DIR/evaluation.json.
+    Evaluate(evaluate_cmd::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Certify(args) => certify_cmd::run(&args),
         Command::Train(args) => train_cmd::run(&args),
+        Command::Evaluate(args) => evaluate_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

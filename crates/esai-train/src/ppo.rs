@@ -469,6 +469,111 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         (zt.into_data().into_vec().expect("f32"), logits, values)
     }
 
+    /// Loads networks saved by [`Trainer::save_checkpoint`] (same configuration).
+    pub fn load_checkpoint(&mut self, path: &std::path::Path) -> Result<(), String> {
+        use burn::record::{BinFileRecorder, FullPrecisionSettings};
+        let agent = self.agent.clone();
+        self.agent = agent
+            .load_file(
+                path,
+                &BinFileRecorder::<FullPrecisionSettings>::new(),
+                &self.device,
+            )
+            .map_err(|e| format!("cannot load checkpoint {}: {e}", path.display()))?;
+        if let (Some(state), Some(nets)) = (&mut self.esai, &self.agent.esai) {
+            state.target = nets.forecast.valid();
+        }
+        Ok(())
+    }
+
+    /// Runs `episodes` full episodes per copy without learning, from fresh
+    /// episodes; `greedy` picks the most probable legal action, otherwise
+    /// actions are sampled. The IAE and Hebbian state evolve as in training.
+    pub fn evaluate(&mut self, episodes: usize, greedy: bool) -> Evaluation {
+        let a = self.env.num_actions();
+        let agents = self.env.num_agents();
+        self.env.reset(&mut self.batch);
+        if let Some(s) = &mut self.esai {
+            s.e.fill(0.0);
+            s.h.fill(0.0);
+            s.r_prev.fill(0.0);
+        }
+        let inner = self.agent.valid();
+        let mut st = RolloutStats::default();
+        let mut scratch = Rollout::default();
+        let mut returns = Vec::new();
+        let (lambda_t, tau_t) = match &self.esai {
+            Some(s) => (
+                s.cfg.lambda_at(self.env_steps),
+                s.cfg.tau_at(self.env_steps),
+            ),
+            None => (0.0, 0.0),
+        };
+        let target = episodes * self.env.num_envs();
+        while returns.len() < target {
+            let (zt, logits, _) = self.forward_inner(&inner);
+            let actions: Vec<usize> = if greedy {
+                (0..logits.len() / a)
+                    .map(|i| {
+                        let mask = &self.batch.mask[i * a..(i + 1) * a];
+                        (0..a)
+                            .filter(|&k| mask[k])
+                            .max_by(|&x, &y| logits[i * a + x].total_cmp(&logits[i * a + y]))
+                            .expect("a legal action")
+                    })
+                    .collect()
+            } else {
+                self.sample(&logits, a).0
+            };
+            let obs_t = self.batch.obs.clone();
+            self.env
+                .step(&actions, &mut self.batch)
+                .expect("legal actions");
+            if self.esai.is_some() {
+                let mut shaped = self.batch.reward.clone();
+                self.esai_step(
+                    &inner,
+                    &obs_t,
+                    &zt,
+                    &actions,
+                    lambda_t,
+                    tau_t,
+                    &mut shaped,
+                    &mut scratch,
+                    &mut st,
+                );
+                scratch = Rollout::default();
+            }
+            for (i, m) in self.batch.moral.iter().enumerate() {
+                match m {
+                    MoralEvent::Help => st.helps += 1,
+                    MoralEvent::Steal => st.steals += 1,
+                    MoralEvent::None => {}
+                }
+                st.episode_harm += self.batch.harm[i];
+            }
+            for e in 0..self.env.num_envs() {
+                if self.batch.done[e] {
+                    returns.push(self.batch.episode_return[e]);
+                }
+            }
+        }
+        self.env.reset(&mut self.batch);
+        let n = returns.len() as f32;
+        Evaluation {
+            greedy,
+            episodes: returns.len(),
+            mean_return: returns.iter().sum::<f32>() / n,
+            prosocial_rate: (st.helps + st.steals > 0)
+                .then(|| st.helps as f32 / (st.helps + st.steals) as f32),
+            helps: st.helps,
+            steals: st.steals,
+            mean_episode_harm: st.episode_harm / (n * agents as f32),
+            ar_help: (st.n_ar_help > 0).then(|| st.ar_help / st.n_ar_help as f32),
+            ar_steal: (st.n_ar_steal > 0).then(|| st.ar_steal / st.n_ar_steal as f32),
+        }
+    }
+
     /// One rollout and one learning phase; `total_updates` drives the entropy anneal.
     pub fn update(&mut self, total_updates: usize) -> UpdateMetrics {
         let start = Instant::now();
@@ -774,13 +879,13 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let (eta, delta) = (s.cfg.eta_h, s.cfg.delta_h);
         for i in 0..n {
             if mech.hebbian {
-                for r in 0..k {
-                    let er = s.e[i * k + r];
-                    for c in 0..d {
-                        let cell = &mut s.h[(i * k + r) * d + c];
-                        *cell = (1.0 - delta) * *cell + eta * er * obs_t[i * d + c];
-                    }
-                }
+                hebbian_update(
+                    &mut s.h[i * k * d..(i + 1) * k * d],
+                    &s.e[i * k..(i + 1) * k],
+                    &obs_t[i * d..(i + 1) * d],
+                    eta,
+                    delta,
+                );
             }
             let norm = e_next[i * k..(i + 1) * k]
                 .iter()
@@ -901,9 +1006,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let log_ratio = logp - old_t;
         let ratio = log_ratio.clone().exp();
         let clip = self.cfg.clip;
-        let surr1 = ratio.clone() * adv_t.clone();
-        let surr2 = ratio.clone().clamp(1.0 - clip, 1.0 + clip) * adv_t;
-        let policy_loss = surr1.min_pair(surr2).mean().neg();
+        let policy_loss = clipped_surrogate_loss(ratio.clone(), adv_t, clip);
         let entropy = (logp_all.clone().exp() * logp_all).sum_dim(1).mean().neg();
         let values: Tensor<B, 1> = self.agent.ac.critic.forward(policy_in).squeeze(1);
         let value_loss = (values - ret_t).powf_scalar(2.0).mean();
@@ -941,6 +1044,29 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     }
 }
 
+/// Result of [`Trainer::evaluate`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    /// Greedy (true) or sampled (false) actions.
+    pub greedy: bool,
+    /// Episodes run.
+    pub episodes: usize,
+    /// Mean extrinsic return.
+    pub mean_return: f32,
+    /// HELP / (HELP + STEAL).
+    pub prosocial_rate: Option<f32>,
+    /// In-range HELPs.
+    pub helps: usize,
+    /// In-range STEALs.
+    pub steals: usize,
+    /// Mean harm per agent and episode.
+    pub mean_episode_harm: f32,
+    /// Mean alignment regret of HELPs (ESAI).
+    pub ar_help: Option<f32>,
+    /// Mean alignment regret of STEALs (ESAI).
+    pub ar_steal: Option<f32>,
+}
+
 #[derive(Default)]
 struct RolloutStats {
     helps: usize,
@@ -956,6 +1082,27 @@ struct RolloutStats {
     e_norm_max: f32,
     h_norm_sum: f32,
     e_count: usize,
+}
+
+/// Eq. 8 for one agent in f32: `H ← (1 − δ_H) H + η_H E zᵀ`, `H` row-major `k × d`.
+pub fn hebbian_update(h: &mut [f32], e: &[f32], z: &[f32], eta: f32, delta: f32) {
+    let d = z.len();
+    for (r, er) in e.iter().enumerate() {
+        for (cell, zc) in h[r * d..(r + 1) * d].iter_mut().zip(z) {
+            *cell = (1.0 - delta) * *cell + eta * er * zc;
+        }
+    }
+}
+
+/// PPO-Clip loss (Eq. 12): `−mean(min(ρ A, clip(ρ, 1 − ε, 1 + ε) A))`.
+pub fn clipped_surrogate_loss<B: burn::tensor::backend::Backend>(
+    ratio: Tensor<B, 1>,
+    adv: Tensor<B, 1>,
+    clip: f32,
+) -> Tensor<B, 1> {
+    let surr1 = ratio.clone() * adv.clone();
+    let surr2 = ratio.clamp(1.0 - clip, 1.0 + clip) * adv;
+    surr1.min_pair(surr2).mean().neg()
 }
 
 /// Generalised advantage estimation over `[T][n]` rollouts (auto-reset aware).
@@ -1012,6 +1159,60 @@ mod tests {
         };
         let (adv2, _) = gae(&ro2, &[100.0], 1, 0.5, 0.5);
         assert!((adv2[1] - (1.0 - 2.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn clipped_surrogate_matches_hand_computation() {
+        type B = burn::backend::NdArray;
+        let dev = Default::default();
+        // ρ = (0.5, 1.5, 1.1), A = (1, 1, −2), ε = 0.2:
+        // min(0.5, 0.8)=0.5; min(1.5, 1.2)=1.2; min(−2.2, −2.2)=−2.2 → −mean = −(−0.5/3).
+        let ratio = Tensor::<B, 1>::from_data(TensorData::new(vec![0.5f32, 1.5, 1.1], [3]), &dev);
+        let adv = Tensor::<B, 1>::from_data(TensorData::new(vec![1.0f32, 1.0, -2.0], [3]), &dev);
+        let loss: Vec<f32> = clipped_surrogate_loss(ratio, adv, 0.2)
+            .into_data()
+            .into_vec()
+            .unwrap();
+        assert!((loss[0] - 0.5 / 3.0).abs() < 1e-6, "{loss:?}");
+    }
+
+    #[test]
+    fn hebbian_update_matches_core_plain_version() {
+        let (e, z) = ([0.5f32, -1.0], [2.0f32, 0.25, -1.0]);
+        let mut h32 = vec![0.1f32; 6];
+        let mut h64 = vec![0.1f64; 6];
+        for _ in 0..5 {
+            hebbian_update(&mut h32, &e, &z, 0.01, 0.02);
+            esai_core::dynamics::hebbian_step(
+                &mut h64,
+                &[0.5, -1.0],
+                &[2.0, 0.25, -1.0],
+                0.01,
+                0.02,
+            );
+        }
+        for (a, b) in h32.iter().zip(&h64) {
+            assert!((*a as f64 - b).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn diffusion_on_three_agents_matches_hand_computation() {
+        // Path 0 — 1 — 2 with unit weights, row L; γ = 0.9, α = 0.1; E = (1, 0, 0) (k = 1):
+        // row 0: (γ − α)·1 + α·E_1 = 0.8; row 1: α·(E_0 + E_2)/2 = 0.05; row 2: α·E_1 = 0.
+        let g = esai_core::graph::Graph::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0)]).unwrap();
+        let out = esai_core::dynamics::diffuse(
+            &g,
+            esai_core::graph::LaplacianKind::Row,
+            0.9,
+            0.1,
+            &[1.0, 0.0, 0.0],
+            1,
+        );
+        assert!(
+            (out[0] - 0.8).abs() < 1e-12 && (out[1] - 0.05).abs() < 1e-12 && out[2].abs() < 1e-12,
+            "{out:?}"
+        );
     }
 
     #[test]
