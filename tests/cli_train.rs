@@ -69,7 +69,14 @@ fn short_run_writes_config_metrics_checkpoint_and_summary() {
         }
     }
     assert!(dir.join("config.toml").exists() && dir.join("summary.json").exists());
-    assert!(dir.join("checkpoints/final.bin").metadata().unwrap().len() > 1000);
+    assert!(
+        dir.join("checkpoints/final/agent.bin")
+            .metadata()
+            .unwrap()
+            .len()
+            > 1000
+    );
+    assert!(dir.join("checkpoints/final/state.json").exists());
     // Evaluation from the checkpoint: greedy and stochastic.
     let ev = esai(&[
         "evaluate",
@@ -155,4 +162,80 @@ fn uncertified_esai_spec_is_refused_and_bad_method_named() {
         err.contains("--method \"cpo\"") && err.contains("lagrangian"),
         "{err}"
     );
+}
+
+#[test]
+fn paused_and_resumed_run_equals_uninterrupted_run() {
+    let spec = root().join("specs/esai-helps.toml");
+    let strip = |text: String| -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut()
+                    .unwrap()
+                    .retain(|k, _| !k.contains("seconds"));
+                v
+            })
+            .collect()
+    };
+    let full = tmp("full");
+    let out = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--steps",
+        "6144",
+        "--out",
+        full.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let split = tmp("split");
+    let out = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--steps",
+        "6144",
+        "--out",
+        split.to_str().unwrap(),
+        "--pause-after",
+        "2",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--resume"));
+    assert!(!split.join("checkpoints/final").exists());
+    let out = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--resume",
+        split.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = strip(std::fs::read_to_string(full.join("metrics.jsonl")).unwrap());
+    let b = strip(std::fs::read_to_string(split.join("metrics.jsonl")).unwrap());
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, b, "resumed metrics differ from the uninterrupted run");
+    // A finished run cannot be resumed.
+    let again = esai(&[
+        "train",
+        spec.to_str().unwrap(),
+        "--resume",
+        split.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    std::fs::remove_dir_all(&full).unwrap();
+    std::fs::remove_dir_all(&split).unwrap();
 }

@@ -71,7 +71,7 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
     let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     trainer
-        .load_checkpoint(&args.dir.join("checkpoints/final.bin"))
+        .load_checkpoint(&args.dir.join("checkpoints/final"))
         .map_err(|e| anyhow::anyhow!(e))?;
     let results = [
         trainer.evaluate(args.episodes, true),

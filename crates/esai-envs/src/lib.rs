@@ -52,6 +52,9 @@ pub enum EnvError {
         /// Actions expected.
         expected: usize,
     },
+    /// A saved state that does not fit this environment.
+    #[error("environment state: {0}")]
+    State(String),
     /// An action index outside the action space.
     #[error("actions[{index}] = {action}: allowed 0..{num_actions}")]
     ActionOutOfRange {
@@ -115,4 +118,10 @@ pub trait VecEnv {
     fn reset(&mut self, out: &mut StepBatch);
     /// Applies one action per agent (`[E][N]`), fills every buffer of `out`.
     fn step(&mut self, actions: &[usize], out: &mut StepBatch) -> Result<(), EnvError>;
+    /// The complete state of every copy (positions, clocks, generators) as
+    /// JSON, so a run can resume exactly.
+    fn save_state(&self) -> String;
+    /// Restores a state written by [`VecEnv::save_state`] and refills `out`'s
+    /// observations and masks.
+    fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError>;
 }

@@ -44,14 +44,26 @@ pub const INTERACT_RANGE: f64 = 1.5;
 /// Harm of an in-range STEAL.
 pub const STEAL_HARM: f32 = 3.0;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Copy1 {
     agent: [f64; 2],
     victim: [f64; 2],
     t: u32,
     decisions: u32,
     ret: f64,
+    #[serde(with = "rng_state")]
     rng: SplitMix64,
+}
+
+mod rng_state {
+    use esai_core::rng::SplitMix64;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(r: &SplitMix64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(r.state())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SplitMix64, D::Error> {
+        u64::deserialize(d).map(SplitMix64::new)
+    }
 }
 
 impl Copy1 {
@@ -198,6 +210,30 @@ impl VecEnv for MoralTemptation {
         }
         out.done.fill(false);
         out.episode_return.fill(f32::NAN);
+    }
+
+    fn save_state(&self) -> String {
+        serde_json::to_string(&self.copies).expect("plain data serialises")
+    }
+
+    fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError> {
+        let copies: Vec<Copy1> =
+            serde_json::from_str(state).map_err(|e| EnvError::State(e.to_string()))?;
+        if copies.len() != self.copies.len() {
+            return Err(EnvError::State(format!(
+                "{} copies saved, {} expected",
+                copies.len(),
+                self.copies.len()
+            )));
+        }
+        self.copies = copies;
+        for (i, c) in self.copies.iter().enumerate() {
+            c.write_obs(
+                &mut out.obs[i * OBS_DIM..(i + 1) * OBS_DIM],
+                &mut out.mask[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS],
+            );
+        }
+        Ok(())
     }
 
     fn step(&mut self, actions: &[usize], out: &mut StepBatch) -> Result<(), EnvError> {

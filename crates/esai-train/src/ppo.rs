@@ -349,25 +349,56 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         &self.agent
     }
 
-    /// Saves the networks (burn binary record, full precision) to `path`
-    /// (".bin" is appended), atomically: a temporary file, then a rename.
-    pub fn save_checkpoint(&self, path: &std::path::Path) -> Result<std::path::PathBuf, String> {
-        use burn::record::{BinFileRecorder, FullPrecisionSettings};
-        let tmp = path.with_extension("tmp");
+    /// Writes a complete checkpoint into the directory `dir`: networks,
+    /// optimiser moments, the EMA forecast target (burn binary records, full
+    /// precision) and `state.json` (generators, environment, IAE and Hebbian
+    /// state, counters), so [`Trainer::load_checkpoint`] resumes exactly.
+    /// Atomic: everything is written to `dir.tmp`, then renamed.
+    pub fn save_checkpoint(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+        use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
+        let tmp = dir.with_extension("tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp)
+            .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let rec = BinFileRecorder::<FullPrecisionSettings>::new();
+        let err = |what: &str, e: &dyn std::fmt::Display| {
+            format!("cannot write {what} in {}: {e}", tmp.display())
+        };
         self.agent
             .clone()
-            .save_file(&tmp, &BinFileRecorder::<FullPrecisionSettings>::new())
-            .map_err(|e| format!("cannot write checkpoint {}: {e}", tmp.display()))?;
-        let written = tmp.with_extension("bin");
-        let target = path.with_extension("bin");
-        std::fs::rename(&written, &target).map_err(|e| {
-            format!(
-                "cannot rename {} to {}: {e}",
-                written.display(),
-                target.display()
-            )
-        })?;
-        Ok(target)
+            .save_file(tmp.join("agent"), &rec)
+            .map_err(|e| err("agent", &e))?;
+        Recorder::<B>::record(&rec, self.optim.to_record(), tmp.join("optim"))
+            .map_err(|e| err("optimiser", &e))?;
+        if let Some(s) = &self.esai {
+            s.target
+                .clone()
+                .save_file(tmp.join("target"), &rec)
+                .map_err(|e| err("forecast target", &e))?;
+        }
+        let state = PlainState {
+            rng: self.rng.state(),
+            env_steps: self.env_steps,
+            updates: self.updates,
+            mu: self.mu,
+            episode_harm: self.episode_harm.clone(),
+            env: self.env.save_state(),
+            esai: self
+                .esai
+                .as_ref()
+                .map(|s| (s.e.clone(), s.h.clone(), s.r_prev.clone())),
+        };
+        let json = serde_json::to_string(&state).map_err(|e| err("state", &e))?;
+        std::fs::write(tmp.join("state.json"), json).map_err(|e| err("state.json", &e))?;
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::rename(&tmp, dir)
+            .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), dir.display()))?;
+        Ok(dir.to_path_buf())
+    }
+
+    /// Updates completed so far.
+    pub fn updates_done(&self) -> usize {
+        self.updates
     }
 
     /// The current Lagrange multiplier (Lagrangian method; 0 otherwise).
@@ -469,20 +500,54 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         (zt.into_data().into_vec().expect("f32"), logits, values)
     }
 
-    /// Loads networks saved by [`Trainer::save_checkpoint`] (same configuration).
-    pub fn load_checkpoint(&mut self, path: &std::path::Path) -> Result<(), String> {
-        use burn::record::{BinFileRecorder, FullPrecisionSettings};
-        let agent = self.agent.clone();
-        self.agent = agent
-            .load_file(
-                path,
-                &BinFileRecorder::<FullPrecisionSettings>::new(),
-                &self.device,
-            )
-            .map_err(|e| format!("cannot load checkpoint {}: {e}", path.display()))?;
-        if let (Some(state), Some(nets)) = (&mut self.esai, &self.agent.esai) {
-            state.target = nets.forecast.valid();
+    /// Restores a checkpoint written by [`Trainer::save_checkpoint`] into a
+    /// trainer built with the same configuration.
+    pub fn load_checkpoint(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
+        let rec = BinFileRecorder::<FullPrecisionSettings>::new();
+        let err = |what: &str, e: &dyn std::fmt::Display| {
+            format!("cannot load {what} from {}: {e}", dir.display())
+        };
+        self.agent = self
+            .agent
+            .clone()
+            .load_file(dir.join("agent"), &rec, &self.device)
+            .map_err(|e| err("agent", &e))?;
+        let optim_record = Recorder::<B>::load(&rec, dir.join("optim"), &self.device)
+            .map_err(|e| err("optimiser", &e))?;
+        self.optim = self.optim.clone().load_record(optim_record);
+        let text =
+            std::fs::read_to_string(dir.join("state.json")).map_err(|e| err("state.json", &e))?;
+        let state: PlainState = serde_json::from_str(&text).map_err(|e| err("state.json", &e))?;
+        if state.episode_harm.len() != self.episode_harm.len() {
+            return Err(err("state.json", &"a different number of agents"));
         }
+        if let Some(s) = &mut self.esai {
+            let device = self.device.clone();
+            s.target = s
+                .target
+                .clone()
+                .load_file(dir.join("target"), &rec, &device)
+                .map_err(|e| err("forecast target", &e))?;
+            let Some((e, h, r_prev)) = state.esai else {
+                return Err(err("state.json", &"no ESAI state for an ESAI run"));
+            };
+            if e.len() != s.e.len() || h.len() != s.h.len() {
+                return Err(err(
+                    "state.json",
+                    &"IAE sizes differ from the configuration",
+                ));
+            }
+            (s.e, s.h, s.r_prev) = (e, h, r_prev);
+        }
+        self.env
+            .load_state(&state.env, &mut self.batch)
+            .map_err(|e| err("environment", &e))?;
+        self.rng = SplitMix64::new(state.rng);
+        self.env_steps = state.env_steps;
+        self.updates = state.updates;
+        self.mu = state.mu;
+        self.episode_harm = state.episode_harm;
         Ok(())
     }
 
@@ -1042,6 +1107,18 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         self.agent = self.optim.step(self.cfg.lr, agent, grads);
         stats
     }
+}
+
+/// Everything but tensors that a checkpoint must hold to resume exactly.
+#[derive(Serialize, serde::Deserialize)]
+struct PlainState {
+    rng: u64,
+    env_steps: usize,
+    updates: usize,
+    mu: f32,
+    episode_harm: Vec<f32>,
+    env: String,
+    esai: Option<(Vec<f32>, Vec<f32>, Vec<f32>)>,
 }
 
 /// Result of [`Trainer::evaluate`].
