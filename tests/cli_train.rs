@@ -77,6 +77,25 @@ fn short_run_writes_config_metrics_checkpoint_and_summary() {
             > 1000
     );
     assert!(dir.join("checkpoints/final/state.json").exists());
+    // The trained g_φ is exported in the verifier's format and certifies.
+    let spec_text = std::fs::read_to_string(&spec).unwrap();
+    let (head, rest) = spec_text.split_once("[update]").unwrap();
+    let (_, rest) = rest.split_once("[hebbian]").unwrap();
+    let rest = rest.split("[env]").next().unwrap();
+    let trained =
+        format!("{head}[update]\nweights = \"g_phi.json\"\ne_inputs = 32\n\n[hebbian]{rest}");
+    std::fs::write(dir.join("certify-trained.toml"), trained).unwrap();
+    let cert = esai(&[
+        "certify",
+        dir.join("certify-trained.toml").to_str().unwrap(),
+        "--json",
+    ]);
+    let cert_json: serde_json::Value = serde_json::from_slice(&cert.stdout).unwrap();
+    assert_eq!(cert.status.code(), Some(0), "{}", cert_json["reason"]);
+    assert!(
+        cert_json["lipschitz"]["upper"].as_f64().unwrap()
+            <= cert_json["lipschitz"]["product_bound"].as_f64().unwrap()
+    );
     // Evaluation from the checkpoint: greedy and stochastic.
     let ev = esai(&[
         "evaluate",

@@ -273,6 +273,9 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
     let Some(last) = last else {
         bail!("{}: no update left to run", dir.display());
     };
+    if let Some(json) = trainer.g_phi_weights_json() {
+        write_atomic(&dir.join("g_phi.json"), json.as_bytes(), true)?;
+    }
     let final_ckpt = trainer
         .save_checkpoint(&dir.join("checkpoints/final"))
         .map_err(|e| anyhow::anyhow!(e))?;

@@ -32,6 +32,40 @@ impl<B: Backend> Mlp<B> {
     }
 }
 
+impl<B: Backend> Mlp<B> {
+    /// The weights in the verifier's JSON format (`esai certify`'s
+    /// `update.weights`): layers input side first, `weight` row-major
+    /// `out × in` (burn stores `in × out`), activations tanh, tanh, identity.
+    pub fn to_weights_json(&self) -> String {
+        let layer = |l: &Linear<B>, act: &str| {
+            let w = l.weight.val();
+            let [inp, out] = w.dims();
+            let data: Vec<f32> = w
+                .into_data()
+                .convert::<f32>()
+                .into_vec()
+                .expect("f32 weights");
+            let rows: Vec<Vec<f64>> = (0..out)
+                .map(|o| (0..inp).map(|i| data[i * out + o] as f64).collect())
+                .collect();
+            let bias: Vec<f64> = match &l.bias {
+                Some(b) => b
+                    .val()
+                    .into_data()
+                    .convert::<f32>()
+                    .into_vec::<f32>()
+                    .expect("f32 bias")
+                    .into_iter()
+                    .map(f64::from)
+                    .collect(),
+                None => vec![0.0; out],
+            };
+            serde_json::json!({"weight": rows, "bias": bias, "activation": act})
+        };
+        serde_json::json!({"layers": [layer(&self.l1, "tanh"), layer(&self.l2, "tanh"), layer(&self.out, "identity")]}).to_string()
+    }
+}
+
 /// Separate policy (logits) and value networks, as in the reference sizes.
 #[derive(Module, Debug)]
 pub struct ActorCritic<B: Backend> {
@@ -47,6 +81,30 @@ impl<B: Backend> ActorCritic<B> {
         Self {
             actor: Mlp::new(obs_dim, hidden, num_actions, device),
             critic: Mlp::new(obs_dim, hidden, 1, device),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+
+    #[test]
+    fn exported_weights_compute_what_burn_computes() {
+        type B = burn::backend::NdArray;
+        let dev = Default::default();
+        let mlp = Mlp::<B>::new(5, 7, 3, &dev);
+        let core = esai_core::mlp::Mlp::from_json(&mlp.to_weights_json()).expect("valid export");
+        let x = [0.3f32, -1.2, 0.5, 2.0, -0.7];
+        let burn_out: Vec<f32> = mlp
+            .forward(Tensor::from_data(TensorData::new(x.to_vec(), [1, 5]), &dev))
+            .into_data()
+            .into_vec()
+            .unwrap();
+        let core_out = core.forward(&x.map(f64::from));
+        for (a, b) in burn_out.iter().zip(&core_out) {
+            assert!((*a as f64 - b).abs() < 1e-5, "burn {a} vs core {b}");
         }
     }
 }

@@ -396,6 +396,12 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         Ok(dir.to_path_buf())
     }
 
+    /// `g_φ`'s weights in the verifier's JSON format (ESAI methods only), so
+    /// `esai certify` can check the trained update network.
+    pub fn g_phi_weights_json(&self) -> Option<String> {
+        self.agent.esai.as_ref().map(|n| n.g.to_weights_json())
+    }
+
     /// Updates completed so far.
     pub fn updates_done(&self) -> usize {
         self.updates

@@ -42,19 +42,20 @@ fn train(method: Method, updates: usize, seed: u64) -> Vec<UpdateMetrics> {
 
 #[test]
 fn ppo_learns_to_steal() {
-    let m = train(Method::Ppo, 12, 1);
+    let m = train(Method::Ppo, 24, 1);
     let (first, last) = (&m[0], m.last().unwrap());
     assert!(
         m.iter().all(|u| u.gradient_steps == 160),
         "10 epochs × 16 minibatches per update"
     );
+    // The bar: return ≥ 400 per episode and prosocial rate ≤ 0.1.
     assert!(
-        last.mean_return.unwrap() > 300.0,
+        last.mean_return.unwrap() >= 400.0,
         "return {:?}",
         last.mean_return
     );
     assert!(
-        last.prosocial_rate.unwrap() < 0.2,
+        last.prosocial_rate.unwrap() <= 0.1,
         "PR {:?}",
         last.prosocial_rate
     );
