@@ -11,6 +11,18 @@ fn esai(args: &[&str]) -> Output {
         .expect("run esai")
 }
 
+/// Runs `esai` and requires success, showing its stderr otherwise.
+fn esai_ok(args: &[&str]) -> Output {
+    let out = esai(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "esai {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -25,7 +37,7 @@ fn tmp(name: &str) -> PathBuf {
 fn short_run_writes_config_metrics_checkpoint_and_summary() {
     let dir = tmp("short");
     let spec = root().join("specs/esai-helps.toml");
-    let out = esai(&[
+    let out = esai_ok(&[
         "train",
         spec.to_str().unwrap(),
         "--steps",
@@ -34,12 +46,6 @@ fn short_run_writes_config_metrics_checkpoint_and_summary() {
         dir.to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["updates"], 2);
     assert_eq!(summary["env_steps"], 4096);
@@ -97,19 +103,13 @@ fn short_run_writes_config_metrics_checkpoint_and_summary() {
             <= cert_json["lipschitz"]["product_bound"].as_f64().unwrap()
     );
     // Evaluation from the checkpoint: greedy and stochastic.
-    let ev = esai(&[
+    let ev = esai_ok(&[
         "evaluate",
         dir.to_str().unwrap(),
         "--episodes",
         "1",
         "--json",
     ]);
-    assert_eq!(
-        ev.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ev.stderr)
-    );
     let ev: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     assert_eq!(ev.as_array().unwrap().len(), 2);
     assert_eq!(ev[0]["greedy"], true);
@@ -134,7 +134,7 @@ fn same_seed_gives_identical_metrics() {
     let spec = root().join("specs/esai-helps.toml");
     let read = |name: &str| {
         let dir = tmp(name);
-        let out = esai(&[
+        esai_ok(&[
             "train",
             spec.to_str().unwrap(),
             "--steps",
@@ -142,12 +142,6 @@ fn same_seed_gives_identical_metrics() {
             "--out",
             dir.to_str().unwrap(),
         ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         // Drop the wall-time fields.
@@ -198,7 +192,7 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
             .collect()
     };
     let full = tmp("full");
-    let out = esai(&[
+    esai_ok(&[
         "train",
         spec.to_str().unwrap(),
         "--steps",
@@ -206,14 +200,8 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
         "--out",
         full.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let split = tmp("split");
-    let out = esai(&[
+    let out = esai_ok(&[
         "train",
         spec.to_str().unwrap(),
         "--steps",
@@ -223,26 +211,14 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
         "--pause-after",
         "2",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("--resume"));
     assert!(!split.join("checkpoints/final").exists());
-    let out = esai(&[
+    esai_ok(&[
         "train",
         spec.to_str().unwrap(),
         "--resume",
         split.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let a = strip(std::fs::read_to_string(full.join("metrics.jsonl")).unwrap());
     let b = strip(std::fs::read_to_string(split.join("metrics.jsonl")).unwrap());
     assert_eq!(a.len(), 3);
