@@ -169,7 +169,7 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         )?;
     }
 
-    let rollout = ppo.num_envs * ppo.rollout_steps;
+    let rollout = ppo.num_envs * ppo.ppo.rollout_steps;
     let updates = t.train.steps.div_ceil(rollout);
     let env = MoralTemptation::new(ppo.num_envs, ppo.seed);
     let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())

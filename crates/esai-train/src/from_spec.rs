@@ -40,19 +40,8 @@ pub fn configs(spec: &Spec) -> Result<(PpoConfig, Method), Vec<Problem>> {
     };
     let ppo = PpoConfig {
         num_envs: t.env.copies,
-        rollout_steps: t.ppo.rollout_steps,
-        epochs: t.ppo.epochs,
-        minibatch: t.ppo.minibatch,
-        lr: t.ppo.lr,
-        clip: t.ppo.clip,
-        gamma: t.ppo.discount,
-        gae_lambda: t.ppo.gae_lambda,
-        entropy_start: t.ppo.entropy_start,
-        entropy_end: t.ppo.entropy_end,
-        value_coef: t.ppo.value_coef,
-        grad_clip: t.ppo.grad_clip,
-        hidden: t.ppo.hidden,
         seed: t.train.seed,
+        ppo: t.ppo.clone(),
     };
     let e = &t.esai;
     let esai = |mechanisms: Mechanisms| {

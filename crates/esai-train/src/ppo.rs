@@ -15,6 +15,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use esai_core::rng::SplitMix64;
+use esai_core::training::PpoSection;
 use esai_envs::{MoralEvent, StepBatch, VecEnv};
 use serde::Serialize;
 use std::time::Instant;
@@ -42,56 +43,24 @@ pub enum Method {
     /// The full ESAI agent (or an ablation of it).
     Esai(EsaiConfig),
 }
-/// PPO hyperparameters. Defaults are the reference sizes of spec §6.
+/// PPO hyperparameters: the spec's `[ppo]` section (whose defaults are the
+/// reference sizes of spec §6) plus the batch width and the seed.
 #[derive(Debug, Clone, Serialize)]
 pub struct PpoConfig {
     /// Environment copies stepped together. By default 16.
     pub num_envs: usize,
-    /// Steps per copy per rollout (rollout = `num_envs × rollout_steps`). By default 128.
-    pub rollout_steps: usize,
-    /// Passes over each rollout. By default 10.
-    pub epochs: usize,
-    /// Minibatch size. By default 128.
-    pub minibatch: usize,
-    /// Adam learning rate. By default 3e-4.
-    pub lr: f64,
-    /// PPO clip ε. By default 0.2.
-    pub clip: f32,
-    /// Discount γ. By default 0.99.
-    pub gamma: f32,
-    /// GAE λ. By default 0.95.
-    pub gae_lambda: f32,
-    /// Entropy coefficient at the first update. By default 0.02.
-    pub entropy_start: f32,
-    /// Entropy coefficient at the last update (linear anneal). By default 0.005.
-    pub entropy_end: f32,
-    /// Value-loss coefficient. By default 0.5.
-    pub value_coef: f32,
-    /// Gradient-norm clip. By default 1.0.
-    pub grad_clip: f32,
-    /// Hidden width of both networks. By default 128.
-    pub hidden: usize,
     /// Seed of weights, sampling and environments. By default 0.
     pub seed: u64,
+    /// Rollout, optimiser and loss settings (defaults documented on [`PpoSection`]).
+    pub ppo: PpoSection,
 }
 
 impl Default for PpoConfig {
     fn default() -> Self {
         Self {
             num_envs: 16,
-            rollout_steps: 128,
-            epochs: 10,
-            minibatch: 128,
-            lr: 3e-4,
-            clip: 0.2,
-            gamma: 0.99,
-            gae_lambda: 0.95,
-            entropy_start: 0.02,
-            entropy_end: 0.005,
-            value_coef: 0.5,
-            grad_clip: 1.0,
-            hidden: 128,
             seed: 0,
+            ppo: PpoSection::default(),
         }
     }
 }
@@ -111,7 +80,8 @@ pub struct ConfigError {
 impl PpoConfig {
     /// Rejects configurations that would train nothing or diverge at once.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let rollout = self.num_envs * self.rollout_steps;
+        let p = &self.ppo;
+        let rollout = self.num_envs * p.rollout_steps;
         let err = |field, value: String, allowed: String| {
             Err(ConfigError {
                 field,
@@ -119,27 +89,27 @@ impl PpoConfig {
                 allowed,
             })
         };
-        if self.num_envs == 0 || self.rollout_steps == 0 || self.epochs == 0 || self.hidden == 0 {
+        if self.num_envs == 0 || p.rollout_steps == 0 || p.epochs == 0 || p.hidden == 0 {
             return err(
                 "num_envs/rollout_steps/epochs/hidden",
                 "0".into(),
                 "all ≥ 1".into(),
             );
         }
-        if self.minibatch == 0 || self.minibatch > rollout {
+        if p.minibatch == 0 || p.minibatch > rollout {
             return err(
                 "minibatch",
-                self.minibatch.to_string(),
+                p.minibatch.to_string(),
                 format!("1..={rollout} (num_envs × rollout_steps); a larger one yields zero gradient steps"),
             );
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return err("lr", self.lr.to_string(), "a finite number > 0".into());
+        if !(p.lr.is_finite() && p.lr > 0.0) {
+            return err("lr", p.lr.to_string(), "a finite number > 0".into());
         }
         for (field, v) in [
-            ("clip", self.clip),
-            ("gamma", self.gamma),
-            ("gae_lambda", self.gae_lambda),
+            ("clip", p.clip),
+            ("discount", p.discount),
+            ("gae_lambda", p.gae_lambda),
         ] {
             if !(v.is_finite() && v > 0.0 && v <= 1.0) {
                 return err(field, v.to_string(), "a number in (0, 1]".into());
@@ -300,7 +270,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         B::seed(cfg.seed);
         let (d, a, n) = (env.obs_dim(), env.num_actions(), cfg.num_envs);
-        let ac = ActorCritic::new(d, a, cfg.hidden, &device);
+        let ac = ActorCritic::new(d, a, cfg.ppo.hidden, &device);
         let (nets, esai) = match &method {
             Method::Esai(ec) => {
                 let nets = EsaiNets::new(ec, d, a, &device);
@@ -321,7 +291,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         agent.visit(&mut Collect(Vec::new()));
         drop(guard);
         let optim = AdamConfig::new()
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.ppo.grad_clip)))
             .init();
         let mut batch = StepBatch::for_env(&env);
         env.reset(&mut batch);
@@ -650,7 +620,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let start = Instant::now();
         let (n, t_len, a) = (
             self.cfg.num_envs,
-            self.cfg.rollout_steps,
+            self.cfg.ppo.rollout_steps,
             self.env.num_actions(),
         );
         let agents = self.env.num_agents();
@@ -730,21 +700,27 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         self.env_steps += n * t_len;
         let rollout_seconds = start.elapsed().as_secs_f32();
         let (_, _, last_values) = self.forward_inner(&inner);
-        let (advantages, returns) = gae(&ro, &last_values, n, self.cfg.gamma, self.cfg.gae_lambda);
+        let (advantages, returns) = gae(
+            &ro,
+            &last_values,
+            n,
+            self.cfg.ppo.discount,
+            self.cfg.ppo.gae_lambda,
+        );
 
         let frac = if total_updates > 1 {
             self.updates as f32 / (total_updates - 1) as f32
         } else {
             0.0
         };
-        let ent_coef = self.cfg.entropy_start
-            + (self.cfg.entropy_end - self.cfg.entropy_start) * frac.min(1.0);
+        let ent_coef = self.cfg.ppo.entropy_start
+            + (self.cfg.ppo.entropy_end - self.cfg.ppo.entropy_start) * frac.min(1.0);
         let total = n * t_len;
-        let mb = self.cfg.minibatch;
+        let mb = self.cfg.ppo.minibatch;
         let mut idx: Vec<usize> = (0..total).collect();
         let mut steps = 0usize;
         let mut acc = [0.0f32; 7];
-        for _ in 0..self.cfg.epochs {
+        for _ in 0..self.cfg.ppo.epochs {
             for k in (1..total).rev() {
                 let j = (self.rng.next_u64() % (k as u64 + 1)) as usize;
                 idx.swap(k, j);
@@ -1076,12 +1052,12 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let logp: Tensor<B, 1> = logp_all.clone().gather(1, act_t).squeeze(1);
         let log_ratio = logp - old_t;
         let ratio = log_ratio.clone().exp();
-        let clip = self.cfg.clip;
+        let clip = self.cfg.ppo.clip;
         let policy_loss = clipped_surrogate_loss(ratio.clone(), adv_t, clip);
         let entropy = (logp_all.clone().exp() * logp_all).sum_dim(1).mean().neg();
         let values: Tensor<B, 1> = self.agent.ac.critic.forward(policy_in).squeeze(1);
         let value_loss = (values - ret_t).powf_scalar(2.0).mean();
-        let mut loss = policy_loss.clone() + value_loss.clone() * self.cfg.value_coef
+        let mut loss = policy_loss.clone() + value_loss.clone() * self.cfg.ppo.value_coef
             - entropy.clone() * ent_coef;
         let scalar = |t: Tensor<B, 1>| -> f32 { t.into_data().into_vec::<f32>().expect("f32")[0] };
         let (mut fl, mut hl) = (0.0, 0.0);
@@ -1110,7 +1086,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
 
         let grads = GradientsParams::from_grads(loss.backward(), &self.agent);
         let agent = self.agent.clone();
-        self.agent = self.optim.step(self.cfg.lr, agent, grads);
+        self.agent = self.optim.step(self.cfg.ppo.lr, agent, grads);
         stats
     }
 }
@@ -1302,8 +1278,11 @@ mod tests {
     fn minibatch_larger_than_rollout_is_rejected() {
         let cfg = PpoConfig {
             num_envs: 1,
-            rollout_steps: 100,
-            minibatch: 128,
+            ppo: PpoSection {
+                rollout_steps: 100,
+                minibatch: 128,
+                ..PpoSection::default()
+            },
             ..PpoConfig::default()
         };
         let e = cfg.validate().unwrap_err();

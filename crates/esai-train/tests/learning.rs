@@ -4,15 +4,19 @@
 //! Each run uses the reference rollout (16 copies × 128 steps = 2048, 10
 //! epochs × minibatch 128) and a narrower network to keep the test fast.
 
+use esai_core::training::PpoSection;
 use esai_envs::moral_temptation::MoralTemptation;
 use esai_train::ppo::{Method, PpoConfig, Trainer, UpdateMetrics};
 use esai_train::CpuBackend;
 
 fn train(method: Method, updates: usize, seed: u64) -> Vec<UpdateMetrics> {
     let cfg = PpoConfig {
-        hidden: 64,
-        lr: 1e-3,
         seed,
+        ppo: PpoSection {
+            hidden: 64,
+            lr: 1e-3,
+            ..PpoSection::default()
+        },
         ..PpoConfig::default()
     };
     let env = MoralTemptation::new(cfg.num_envs, seed);
