@@ -37,3 +37,4 @@ pub mod mlp;
 pub mod rng;
 pub mod spec;
 pub mod training;
+pub mod watch;

@@ -155,6 +155,8 @@ struct RawSpec {
     esai: crate::training::EsaiSection,
     #[serde(default)]
     train: crate::training::TrainSection,
+    #[serde(default)]
+    monitor: crate::training::MonitorSection,
 }
 
 #[derive(Deserialize)]
@@ -466,6 +468,7 @@ impl Spec {
             ppo: raw.ppo,
             esai: raw.esai,
             train: raw.train,
+            monitor: raw.monitor,
         };
         c.0.extend(training.problems());
         match (gamma_e, alpha, graph, update, c.0.is_empty()) {

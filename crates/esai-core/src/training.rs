@@ -1,4 +1,5 @@
-//! The training sections of a spec: `[env]`, `[ppo]`, `[esai]`, `[train]`.
+//! The training sections of a spec: `[env]`, `[ppo]`, `[esai]`, `[train]`,
+//! `[monitor]`.
 //!
 //! One spec file both certifies and trains: `esai train` reads the shared
 //! `[dynamics]` (γ_E, α), `[update]` (the Lipschitz target L_g of g_φ) and
@@ -163,6 +164,149 @@ impl Default for TrainSection {
     }
 }
 
+/// What the runtime monitor does when a rule is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Stop training, keep the last good state, write an incident report.
+    Halt,
+    /// Record the finding (metrics, incident list at the end) and go on.
+    Warn,
+    /// Do not evaluate the rule.
+    Ignore,
+}
+
+/// `[monitor.policy]`: one [`Policy`] per rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorPolicies {
+    /// Per-agent `‖E_{i,t}‖ ≤ B`, B from the live certificate. By default halt.
+    pub iae_bound: Policy,
+    /// The user thresholds `iae_max` and `iae_mean_max`. By default halt.
+    pub iae_threshold: Policy,
+    /// Live contraction: some sufficient condition (Proposition 1,
+    /// Frobenius, max-norm) holds for the current `g_φ`. By default halt.
+    pub contraction: Policy,
+    /// Spectral-normalisation drift: the sound `L_g` of the current `g_φ`
+    /// exceeds `update.lipschitz` by more than `lipschitz_tolerance`. By default halt.
+    pub lipschitz_drift: Policy,
+    /// The spec's declared `update.zero_output_norm` no longer holds for the
+    /// trained `g_φ`. By default warn (the live bound is enforced instead).
+    pub declared_update: Policy,
+    /// Per-agent `‖H_{i,t}‖_F ≤ B_H` (deterministic Hebbian bound). By default halt.
+    pub hebbian_bound: Policy,
+    /// Proposition 2's mean-square condition from running moments
+    /// (statistical). By default warn.
+    pub hebbian_mean_square: Policy,
+    /// NaN or ±∞ in a state, logit, value, reward, loss or gradient. By default halt.
+    pub nonfinite: Policy,
+    /// Pre-clip gradient norm above `grad_norm_max`. By default warn.
+    pub grad_norm: Policy,
+    /// Policy entropy below `entropy_floor` before `entropy_floor_until`
+    /// environment steps (collapse). By default ignore.
+    pub entropy_floor: Policy,
+}
+
+impl Default for MonitorPolicies {
+    fn default() -> Self {
+        Self {
+            iae_bound: Policy::Halt,
+            iae_threshold: Policy::Halt,
+            contraction: Policy::Halt,
+            lipschitz_drift: Policy::Halt,
+            declared_update: Policy::Warn,
+            hebbian_bound: Policy::Halt,
+            hebbian_mean_square: Policy::Warn,
+            nonfinite: Policy::Halt,
+            grad_norm: Policy::Warn,
+            entropy_floor: Policy::Ignore,
+        }
+    }
+}
+
+/// `[monitor]`: the runtime monitor's thresholds and check intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSection {
+    /// Re-certify the current `g_φ` every this many updates (and before the
+    /// first); 0 only before the first. By default 10.
+    pub check_every: usize,
+    /// Relative slack of the drift rule: halt when the sound `L_g` exceeds
+    /// `update.lipschitz · (1 + tolerance)`. By default 1e-3.
+    pub lipschitz_tolerance: f64,
+    /// Largest allowed `‖E_{i,t}‖` for any agent. By default none.
+    pub iae_max: Option<f64>,
+    /// Largest allowed mean over agents of `‖E_{i,t}‖` at a step. By default none.
+    pub iae_mean_max: Option<f64>,
+    /// Largest allowed pre-clip gradient norm. By default 1000.
+    pub grad_norm_max: f64,
+    /// Entropy floor (nats) of the collapse rule. By default 0.05.
+    pub entropy_floor: f64,
+    /// The collapse rule applies before this many environment steps. By default 100 000.
+    pub entropy_floor_until: usize,
+    /// Metric rows copied into an incident report. By default 20.
+    pub incident_rows: usize,
+    /// `[monitor.policy]`.
+    pub policy: MonitorPolicies,
+}
+
+impl Default for MonitorSection {
+    fn default() -> Self {
+        Self {
+            check_every: 10,
+            lipschitz_tolerance: 1e-3,
+            iae_max: None,
+            iae_mean_max: None,
+            grad_norm_max: 1000.0,
+            entropy_floor: 0.05,
+            entropy_floor_until: 100_000,
+            incident_rows: 20,
+            policy: MonitorPolicies::default(),
+        }
+    }
+}
+
+impl MonitorSection {
+    /// Every problem with the values.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut bad = |field: &str, value: f64, allowed: &str| {
+            out.push(Problem {
+                field: field.into(),
+                value: value.to_string(),
+                allowed: allowed.into(),
+            })
+        };
+        if !(self.lipschitz_tolerance.is_finite() && self.lipschitz_tolerance >= 0.0) {
+            bad(
+                "monitor.lipschitz_tolerance",
+                self.lipschitz_tolerance,
+                "a finite number ≥ 0",
+            );
+        }
+        for (field, v) in [
+            ("monitor.iae_max", self.iae_max),
+            ("monitor.iae_mean_max", self.iae_mean_max),
+            ("monitor.grad_norm_max", Some(self.grad_norm_max)),
+        ] {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
+                bad(field, v, "a finite number > 0");
+            }
+        }
+        if !(self.entropy_floor.is_finite() && self.entropy_floor >= 0.0) {
+            bad(
+                "monitor.entropy_floor",
+                self.entropy_floor,
+                "a finite number ≥ 0 (nats)",
+            );
+        }
+        if self.incident_rows == 0 {
+            bad("monitor.incident_rows", 0.0, "an integer ≥ 1");
+        }
+        out
+    }
+}
+
 /// All training sections, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Training {
@@ -174,6 +318,9 @@ pub struct Training {
     pub esai: EsaiSection,
     /// `[train]`.
     pub train: TrainSection,
+    /// `[monitor]`.
+    #[serde(default)]
+    pub monitor: MonitorSection,
 }
 
 impl Training {
@@ -260,6 +407,7 @@ impl Training {
                 &format!("one of {}", METHODS.join(", ")),
             );
         }
+        out.extend(self.monitor.problems());
         out
     }
 }
@@ -278,5 +426,11 @@ mod tests {
         let p = t.problems();
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["ppo.minibatch", "ppo.clip", "esai.method"]);
+        let mut t = Training::default();
+        t.monitor.iae_max = Some(-1.0);
+        t.monitor.incident_rows = 0;
+        let p = t.problems();
+        let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(fields, ["monitor.iae_max", "monitor.incident_rows"]);
     }
 }

@@ -33,11 +33,11 @@ impl<B: Backend> Mlp<B> {
 }
 
 impl<B: Backend> Mlp<B> {
-    /// The weights in the verifier's JSON format (`esai certify`'s
-    /// `update.weights`): layers input side first, `weight` row-major
-    /// `out × in` (burn stores `in × out`), activations tanh, tanh, identity.
-    pub fn to_weights_json(&self) -> String {
-        let layer = |l: &Linear<B>, act: &str| {
+    /// The layers as plain `(out, in, row-major weight, bias, activation)`,
+    /// input side first (burn stores weights `in × out`; this transposes).
+    fn layer_parts(&self) -> Vec<esai_core::mlp::LayerParts> {
+        use esai_core::mlp::Activation;
+        let layer = |l: &Linear<B>, act: Activation| {
             let w = l.weight.val();
             let [inp, out] = w.dims();
             let data: Vec<f32> = w
@@ -45,8 +45,9 @@ impl<B: Backend> Mlp<B> {
                 .convert::<f32>()
                 .into_vec()
                 .expect("f32 weights");
-            let rows: Vec<Vec<f64>> = (0..out)
-                .map(|o| (0..inp).map(|i| data[i * out + o] as f64).collect())
+            let weight: Vec<f64> = (0..out)
+                .flat_map(|o| (0..inp).map(move |i| (o, i)))
+                .map(|(o, i)| data[i * out + o] as f64)
                 .collect();
             let bias: Vec<f64> = match &l.bias {
                 Some(b) => b
@@ -60,9 +61,50 @@ impl<B: Backend> Mlp<B> {
                     .collect(),
                 None => vec![0.0; out],
             };
-            serde_json::json!({"weight": rows, "bias": bias, "activation": act})
+            (out, inp, weight, bias, act)
         };
-        serde_json::json!({"layers": [layer(&self.l1, "tanh"), layer(&self.l2, "tanh"), layer(&self.out, "identity")]}).to_string()
+        vec![
+            layer(&self.l1, Activation::Tanh),
+            layer(&self.l2, Activation::Tanh),
+            layer(&self.out, Activation::Identity),
+        ]
+    }
+
+    /// The network in the verifier's types, or `None` if a weight is not
+    /// finite. f32 → f64 is exact, so bounds on this net hold for burn's.
+    pub fn to_core(&self) -> Option<esai_core::mlp::Mlp> {
+        esai_core::mlp::Mlp::new(self.layer_parts())
+    }
+
+    /// The weights in the verifier's JSON format (`esai certify`'s
+    /// `update.weights`): layers input side first, `weight` row-major
+    /// `out × in`, activations tanh, tanh, identity. Non-finite values are
+    /// written as `null` (and rejected by the verifier).
+    pub fn to_weights_json(&self) -> String {
+        use esai_core::mlp::Activation;
+        let layers: Vec<serde_json::Value> = self
+            .layer_parts()
+            .into_iter()
+            .map(|(out, inp, w, b, act)| {
+                let rows: Vec<&[f64]> = (0..out).map(|o| &w[o * inp..(o + 1) * inp]).collect();
+                let act = match act {
+                    Activation::Identity => "identity",
+                    _ => "tanh",
+                };
+                serde_json::json!({"weight": rows, "bias": b, "activation": act})
+            })
+            .collect();
+        serde_json::json!({ "layers": layers }).to_string()
+    }
+
+    /// Multiplies the output layer's weight by `factor`, bypassing any
+    /// projection (fault injection: breaks spectral normalisation on purpose).
+    pub fn scale_output(self, factor: f32) -> Self {
+        let out = Linear {
+            weight: self.out.weight.map(|w| w.mul_scalar(factor)),
+            ..self.out
+        };
+        Self { out, ..self }
     }
 }
 

@@ -16,6 +16,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use esai_core::rng::SplitMix64;
 use esai_core::training::PpoSection;
+use esai_core::watch::{Flow, GradProbe, StepProbe, UpdateProbe, Unwatched, Watcher};
 use esai_envs::{MoralEvent, StepBatch, VecEnv};
 use serde::Serialize;
 use std::time::Instant;
@@ -162,6 +163,12 @@ pub struct UpdateMetrics {
     pub iae_norm_max: Option<f32>,
     /// Mean `‖H_i‖_F` over the rollout (ESAI).
     pub hebbian_norm_mean: Option<f32>,
+    /// Largest `‖H_i‖_F` in the rollout (ESAI).
+    pub hebbian_norm_max: Option<f32>,
+    /// Mean pre-clip global gradient norm over the update's gradient steps.
+    pub grad_norm_mean: f32,
+    /// Largest pre-clip global gradient norm in the update.
+    pub grad_norm_max: f32,
     /// `λ_reg` used in this rollout (ESAI, after warm-up).
     pub lambda: Option<f32>,
     /// Softmin temperature `τ` (ESAI).
@@ -176,6 +183,54 @@ pub struct UpdateMetrics {
     pub seconds: f32,
     /// Of which the rollout (acting, environment, IAE and forecasts), seconds.
     pub rollout_seconds: f32,
+    /// Of which watching: the start-of-update snapshot and the watcher's
+    /// checks (the runtime monitor's overhead), seconds.
+    pub watch_seconds: f32,
+}
+
+/// A fault to inject, for testing that watchers catch it. Each fires once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// Overwrite agent 0's IAE with NaN after rollout step `step` of `update`.
+    NanIae {
+        /// 1-based update.
+        update: usize,
+        /// 0-based rollout step.
+        step: usize,
+    },
+    /// Make the first minibatch loss of `update` NaN (poisons the gradient
+    /// and, after the optimiser step, the weights).
+    NanLoss {
+        /// 1-based update.
+        update: usize,
+    },
+    /// Multiply `g_φ`'s output weight by `factor` at the end of `update`,
+    /// after the last spectral projection (breaks the normalisation).
+    ScaleGPhi {
+        /// 1-based update.
+        update: usize,
+        /// Scale factor.
+        factor: f32,
+    },
+}
+
+/// Why [`Trainer::update_watched`] stopped; the trainer is back at the state
+/// it had when that update began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// The update that was discarded (1-based).
+    pub update: usize,
+    /// Where in it the watcher said stop, in words.
+    pub at: String,
+}
+
+/// The complete state at the start of an update, in memory (burn tensors
+/// are reference-counted, so this is cheap).
+struct Snapshot<B: AutodiffBackend> {
+    agent: Agent<B>,
+    optim: burn::optim::adaptor::OptimizerAdaptor<burn::optim::Adam, Agent<B>, B>,
+    target: Option<Mlp<B::InnerBackend>>,
+    plain: PlainState,
 }
 
 /// The networks trained together by one optimiser.
@@ -233,6 +288,7 @@ pub struct Trainer<B: AutodiffBackend, E: VecEnv> {
     updates: usize,
     mu: f32,
     episode_harm: Vec<f32>,
+    faults: Vec<Fault>,
 }
 
 fn one_hot(actions: &[usize], a: usize) -> Vec<f32> {
@@ -309,6 +365,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             updates: 0,
             mu: 0.0,
             episode_harm: vec![0.0; n],
+            faults: Vec::new(),
         };
         t.project_g();
         Ok(t)
@@ -325,6 +382,16 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     /// state, counters), so [`Trainer::load_checkpoint`] resumes exactly.
     /// Atomic: everything is written to `dir.tmp`, then renamed.
     pub fn save_checkpoint(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+        self.save_checkpoint_with(dir, &[])
+    }
+
+    /// [`Trainer::save_checkpoint`] with extra files `(name, contents)` written
+    /// into the directory before it is renamed into place (e.g. a watcher's state).
+    pub fn save_checkpoint_with(
+        &self,
+        dir: &std::path::Path,
+        extras: &[(&str, &[u8])],
+    ) -> Result<std::path::PathBuf, String> {
         use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
         let tmp = dir.with_extension("tmp");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -346,7 +413,31 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 .save_file(tmp.join("target"), &rec)
                 .map_err(|e| err("forecast target", &e))?;
         }
-        let state = PlainState {
+        let json = serde_json::to_string(&self.plain_state()).map_err(|e| err("state", &e))?;
+        std::fs::write(tmp.join("state.json"), json).map_err(|e| err("state.json", &e))?;
+        if let Some(json) = self.g_phi_weights_json() {
+            // Readable without burn, for `esai monitor` and `esai certify`.
+            std::fs::write(tmp.join("g_phi.json"), json).map_err(|e| err("g_phi.json", &e))?;
+        }
+        for (name, bytes) in extras {
+            std::fs::write(tmp.join(name), bytes).map_err(|e| err(name, &e))?;
+        }
+        // The files must be on disk before the rename publishes the directory.
+        for entry in std::fs::read_dir(&tmp).map_err(|e| err("directory", &e))? {
+            let path = entry.map_err(|e| err("directory", &e))?.path();
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| err("fsync", &e))?;
+        }
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::rename(&tmp, dir)
+            .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), dir.display()))?;
+        Ok(dir.to_path_buf())
+    }
+
+    /// Everything but tensors, as written to `state.json`.
+    fn plain_state(&self) -> PlainState {
+        PlainState {
             rng: self.rng.state(),
             env_steps: self.env_steps,
             updates: self.updates,
@@ -357,13 +448,67 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 .esai
                 .as_ref()
                 .map(|s| (s.e.clone(), s.h.clone(), s.r_prev.clone())),
-        };
-        let json = serde_json::to_string(&state).map_err(|e| err("state", &e))?;
-        std::fs::write(tmp.join("state.json"), json).map_err(|e| err("state.json", &e))?;
-        let _ = std::fs::remove_dir_all(dir);
-        std::fs::rename(&tmp, dir)
-            .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), dir.display()))?;
-        Ok(dir.to_path_buf())
+        }
+    }
+
+    /// Restores what [`Trainer::plain_state`] saved.
+    fn apply_plain_state(&mut self, state: PlainState) -> Result<(), String> {
+        if state.episode_harm.len() != self.episode_harm.len() {
+            return Err("a different number of agents".into());
+        }
+        if let Some(s) = &mut self.esai {
+            let Some((e, h, r_prev)) = state.esai else {
+                return Err("no ESAI state for an ESAI run".into());
+            };
+            if e.len() != s.e.len() || h.len() != s.h.len() || r_prev.len() != s.r_prev.len() {
+                return Err("IAE sizes differ from the configuration".into());
+            }
+            (s.e, s.h, s.r_prev) = (e, h, r_prev);
+        }
+        self.env
+            .load_state(&state.env, &mut self.batch)
+            .map_err(|e| format!("environment: {e}"))?;
+        self.rng = SplitMix64::new(state.rng);
+        self.env_steps = state.env_steps;
+        self.updates = state.updates;
+        self.mu = state.mu;
+        self.episode_harm = state.episode_harm;
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Snapshot<B> {
+        Snapshot {
+            agent: self.agent.clone(),
+            optim: self.optim.clone(),
+            target: self.esai.as_ref().map(|s| s.target.clone()),
+            plain: self.plain_state(),
+        }
+    }
+
+    fn restore(&mut self, snap: Snapshot<B>) {
+        self.agent = snap.agent;
+        self.optim = snap.optim;
+        if let (Some(s), Some(t)) = (&mut self.esai, snap.target) {
+            s.target = t;
+        }
+        self.apply_plain_state(snap.plain)
+            .expect("a snapshot of this trainer fits it");
+    }
+
+    /// Arms a fault for a watcher to catch (tests, `esai train --inject-fault`).
+    pub fn inject(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    fn take_fault(&mut self, pred: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let i = self.faults.iter().position(pred)?;
+        Some(self.faults.remove(i))
+    }
+
+    /// The current `g_φ` in the verifier's types (ESAI methods; `None` also
+    /// when a weight is not finite).
+    pub fn g_phi(&self) -> Option<esai_core::mlp::Mlp> {
+        self.agent.esai.as_ref().and_then(|n| n.g.to_core())
     }
 
     /// `g_φ`'s weights in the verifier's JSON format (ESAI methods only), so
@@ -495,9 +640,6 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let text =
             std::fs::read_to_string(dir.join("state.json")).map_err(|e| err("state.json", &e))?;
         let state: PlainState = serde_json::from_str(&text).map_err(|e| err("state.json", &e))?;
-        if state.episode_harm.len() != self.episode_harm.len() {
-            return Err(err("state.json", &"a different number of agents"));
-        }
         if let Some(s) = &mut self.esai {
             let device = self.device.clone();
             s.target = s
@@ -505,26 +647,9 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 .clone()
                 .load_file(dir.join("target"), &rec, &device)
                 .map_err(|e| err("forecast target", &e))?;
-            let Some((e, h, r_prev)) = state.esai else {
-                return Err(err("state.json", &"no ESAI state for an ESAI run"));
-            };
-            if e.len() != s.e.len() || h.len() != s.h.len() {
-                return Err(err(
-                    "state.json",
-                    &"IAE sizes differ from the configuration",
-                ));
-            }
-            (s.e, s.h, s.r_prev) = (e, h, r_prev);
         }
-        self.env
-            .load_state(&state.env, &mut self.batch)
-            .map_err(|e| err("environment", &e))?;
-        self.rng = SplitMix64::new(state.rng);
-        self.env_steps = state.env_steps;
-        self.updates = state.updates;
-        self.mu = state.mu;
-        self.episode_harm = state.episode_harm;
-        Ok(())
+        self.apply_plain_state(state)
+            .map_err(|e| err("state.json", &e))
     }
 
     /// Runs `episodes` full episodes per copy without learning, from fresh
@@ -572,7 +697,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 .expect("legal actions");
             if self.esai.is_some() {
                 let mut shaped = self.batch.reward.clone();
-                self.esai_step(
+                let _ = self.esai_step(
                     &inner,
                     &obs_t,
                     &zt,
@@ -617,7 +742,31 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
 
     /// One rollout and one learning phase; `total_updates` drives the entropy anneal.
     pub fn update(&mut self, total_updates: usize) -> UpdateMetrics {
+        self.update_watched(total_updates, &mut Unwatched)
+            .expect("an unwatched update never stops")
+    }
+
+    /// [`Trainer::update`] under a watcher, which sees every environment
+    /// step, every gradient step and the end of the update. If it answers
+    /// [`Flow::Stop`], the update is discarded: the trainer returns to the
+    /// state it had when the update began (networks, optimiser, target,
+    /// environment, IAE, generators), ready to checkpoint or continue.
+    pub fn update_watched(
+        &mut self,
+        total_updates: usize,
+        watcher: &mut dyn Watcher,
+    ) -> Result<UpdateMetrics, Stopped> {
         let start = Instant::now();
+        let snap = self.snapshot();
+        let mut watch_seconds = start.elapsed().as_secs_f32();
+        let update_no = self.updates + 1;
+        let stop = |trainer: &mut Self, snap: Snapshot<B>, at: String| {
+            trainer.restore(snap);
+            Err(Stopped {
+                update: update_no,
+                at,
+            })
+        };
         let (n, t_len, a) = (
             self.cfg.num_envs,
             self.cfg.ppo.rollout_steps,
@@ -634,8 +783,15 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             ),
             None => (0.0, 0.0),
         };
-        for _ in 0..t_len {
+        for step in 0..t_len {
             let (zt, logits, values) = self.forward_inner(&inner);
+            let nonfinite = if !logits.iter().all(|v| v.is_finite()) {
+                Some("logits")
+            } else if !values.iter().all(|v| v.is_finite()) {
+                Some("values")
+            } else {
+                None
+            };
             let (actions, logp) = self.sample(&logits, a);
             let obs_t = self.batch.obs.clone();
             ro.obs.extend_from_slice(&obs_t);
@@ -660,8 +816,12 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     .map(|(r, h)| r - self.mu * h)
                     .collect(),
             };
+            let nonfinite = nonfinite.or_else(|| {
+                (!self.batch.reward.iter().all(|v| v.is_finite())).then_some("reward")
+            });
+            let mut norms = StepNorms::default();
             if self.esai.is_some() {
-                self.esai_step(
+                norms = self.esai_step(
                     &inner,
                     &obs_t,
                     &zt,
@@ -672,6 +832,29 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     &mut ro,
                     &mut st,
                 );
+                if self
+                    .take_fault(|f| *f == Fault::NanIae { update: update_no, step })
+                    .is_some()
+                {
+                    let s = self.esai.as_mut().expect("ESAI state");
+                    s.e[0] = f32::NAN;
+                    norms.e[0] = f32::NAN;
+                }
+            }
+            let t0 = Instant::now();
+            let flow = watcher.on_step(&StepProbe {
+                update: update_no,
+                step,
+                env_steps: self.env_steps + step * n,
+                agents,
+                iae_norms: &norms.e,
+                hebbian_norms: &norms.h,
+                obs_norms: &norms.z,
+                nonfinite,
+            });
+            watch_seconds += t0.elapsed().as_secs_f32();
+            if flow == Flow::Stop {
+                return stop(self, snap, format!("rollout step {step}"));
             }
             for i in 0..n {
                 ro.dones.push(self.batch.done[i / agents]);
@@ -720,17 +903,44 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let mut idx: Vec<usize> = (0..total).collect();
         let mut steps = 0usize;
         let mut acc = [0.0f32; 7];
+        let (mut grad_sum, mut grad_max) = (0.0f32, 0.0f32);
         for _ in 0..self.cfg.ppo.epochs {
             for k in (1..total).rev() {
                 let j = (self.rng.next_u64() % (k as u64 + 1)) as usize;
                 idx.swap(k, j);
             }
             for chunk in idx.chunks(mb).filter(|c| c.len() == mb) {
-                let stats = self.learn(&ro, &advantages, &returns, chunk, ent_coef);
-                steps += 1;
+                let poison = steps == 0
+                    && self
+                        .take_fault(|f| *f == Fault::NanLoss { update: update_no })
+                        .is_some();
+                let (stats, loss, grad_norm) =
+                    self.learn(&ro, &advantages, &returns, chunk, ent_coef, poison);
                 acc.iter_mut().zip(stats).for_each(|(x, y)| *x += y);
+                grad_sum += grad_norm;
+                grad_max = grad_max.max(grad_norm);
                 self.project_g();
                 self.ema_update();
+                let t0 = Instant::now();
+                let flow = watcher.on_gradient_step(&GradProbe {
+                    update: update_no,
+                    step: steps,
+                    loss,
+                    grad_norm,
+                });
+                watch_seconds += t0.elapsed().as_secs_f32();
+                if flow == Flow::Stop {
+                    return stop(self, snap, format!("gradient step {steps}"));
+                }
+                steps += 1;
+            }
+        }
+        if let Some(Fault::ScaleGPhi { factor, .. }) =
+            self.take_fault(|f| matches!(f, Fault::ScaleGPhi { update, .. } if *update == update_no))
+        {
+            if let Some(nets) = self.agent.esai.take() {
+                let g = nets.g.scale_output(factor);
+                self.agent.esai = Some(EsaiNets { g, ..nets });
             }
         }
         self.updates += 1;
@@ -746,7 +956,40 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         }
         let s = steps.max(1) as f32;
         let mean = |sum: f32, count: usize| (count > 0).then(|| sum / count as f32);
-        UpdateMetrics {
+        let t0 = Instant::now();
+        let losses = [
+            ("entropy", acc[0] / s),
+            ("policy_loss", acc[1] / s),
+            ("value_loss", acc[2] / s),
+            ("forecast_loss", acc[5] / s),
+            ("harm_loss", acc[6] / s),
+        ];
+        let g_phi = self
+            .agent
+            .esai
+            .as_ref()
+            .filter(|_| watcher.wants_g_phi(self.updates))
+            .map(|n| n.g.to_core());
+        let nonfinite = if let Some((name, _)) = losses.iter().find(|(_, v)| !v.is_finite()) {
+            Some(*name)
+        } else if matches!(g_phi, Some(None)) {
+            Some("g_phi weights")
+        } else {
+            None
+        };
+        let flow = watcher.on_update(&UpdateProbe {
+            update: self.updates,
+            env_steps: self.env_steps,
+            entropy: acc[0] / s,
+            losses: &losses,
+            g_phi: g_phi.as_ref().and_then(|g| g.as_ref()),
+            nonfinite,
+        });
+        watch_seconds += t0.elapsed().as_secs_f32();
+        if flow == Flow::Stop {
+            return stop(self, snap, "end of update".into());
+        }
+        Ok(UpdateMetrics {
             update: self.updates,
             env_steps: self.env_steps,
             episodes: st.episodes,
@@ -768,6 +1011,9 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             iae_norm_mean: mean(st.e_norm_sum, st.e_count),
             iae_norm_max: self.esai.as_ref().map(|_| st.e_norm_max),
             hebbian_norm_mean: mean(st.h_norm_sum, st.e_count),
+            hebbian_norm_max: self.esai.as_ref().map(|_| st.h_norm_max),
+            grad_norm_mean: grad_sum / s,
+            grad_norm_max: grad_max,
             lambda: self.esai.as_ref().map(|_| lambda_t),
             tau: self.esai.as_ref().map(|_| tau_t),
             multiplier: matches!(self.method, Method::Lagrangian { .. }).then_some(self.mu),
@@ -775,7 +1021,8 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             entropy_coef: ent_coef,
             seconds: start.elapsed().as_secs_f32(),
             rollout_seconds,
-        }
+            watch_seconds,
+        })
     }
 
     /// The ESAI part of one environment step: IAE update (Eq. 3), forecasts
@@ -793,7 +1040,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         shaped: &mut [f32],
         ro: &mut Rollout,
         st: &mut RolloutStats,
-    ) {
+    ) -> StepNorms {
         let (n, d, a) = (
             self.cfg.num_envs,
             self.env.obs_dim(),
@@ -924,6 +1171,11 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         ro.harm.extend_from_slice(&self.batch.harm);
         ro.r_prev.extend_from_slice(&s.r_prev);
         let (eta, delta) = (s.cfg.eta_h, s.cfg.delta_h);
+        let mut norms = StepNorms {
+            e: Vec::with_capacity(n),
+            h: Vec::with_capacity(if mech.hebbian { n } else { 0 }),
+            z: Vec::with_capacity(if mech.hebbian { n } else { 0 }),
+        };
         for i in 0..n {
             if mech.hebbian {
                 hebbian_update(
@@ -947,7 +1199,19 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             st.e_norm_sum += norm;
             st.e_norm_max = st.e_norm_max.max(norm);
             st.h_norm_sum += hn;
+            st.h_norm_max = st.h_norm_max.max(hn);
             st.e_count += 1;
+            norms.e.push(norm);
+            if mech.hebbian {
+                norms.h.push(hn);
+                norms.z.push(
+                    obs_t[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f32>()
+                        .sqrt(),
+                );
+            }
         }
         s.e = e_next;
         s.r_prev.copy_from_slice(&self.batch.reward);
@@ -958,10 +1222,13 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 s.r_prev[i] = 0.0;
             }
         }
+        norms
     }
 
     /// One gradient step on a minibatch; returns
-    /// [entropy, policy loss, value loss, kl, clip fraction, forecast loss, harm loss].
+    /// ([entropy, policy loss, value loss, kl, clip fraction, forecast loss,
+    /// harm loss], total loss, pre-clip gradient norm). `poison` makes the
+    /// loss NaN (fault injection).
     fn learn(
         &mut self,
         ro: &Rollout,
@@ -969,7 +1236,8 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         ret: &[f32],
         chunk: &[usize],
         ent_coef: f32,
-    ) -> [f32; 7] {
+        poison: bool,
+    ) -> ([f32; 7], f32, f32) {
         // burn 0.18's autodiff graph lives in one process-wide server; two
         // threads building and back-propagating graphs at once can corrupt
         // each other's steps (seen as a panic in backward). Gradient steps of
@@ -1084,10 +1352,35 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             hl,
         ];
 
+        if poison {
+            loss = loss * f32::NAN;
+        }
+        let total = scalar(loss.clone());
         let grads = GradientsParams::from_grads(loss.backward(), &self.agent);
+        let mut norm = GradNorm {
+            grads: &grads,
+            sum: 0.0,
+        };
+        self.agent.visit(&mut norm);
+        let norm = norm.sum.sqrt() as f32;
         let agent = self.agent.clone();
         self.agent = self.optim.step(self.cfg.ppo.lr, agent, grads);
-        stats
+        (stats, total, norm)
+    }
+}
+
+/// Sums the squared gradients of a module's parameters.
+struct GradNorm<'a> {
+    grads: &'a GradientsParams,
+    sum: f64,
+}
+
+impl<B: AutodiffBackend> burn::module::ModuleVisitor<B> for GradNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, id: burn::module::ParamId, _t: &Tensor<B, D>) {
+        if let Some(g) = self.grads.get::<B::InnerBackend, D>(id) {
+            let sq: f32 = burn::tensor::ElementConversion::elem(g.powf_scalar(2.0).sum().into_scalar());
+            self.sum += sq as f64;
+        }
     }
 }
 
@@ -1140,7 +1433,16 @@ struct RolloutStats {
     e_norm_sum: f32,
     e_norm_max: f32,
     h_norm_sum: f32,
+    h_norm_max: f32,
     e_count: usize,
+}
+
+/// Per-agent norms of one ESAI step, for the watcher.
+#[derive(Default)]
+struct StepNorms {
+    e: Vec<f32>,
+    h: Vec<f32>,
+    z: Vec<f32>,
 }
 
 /// Eq. 8 for one agent in f32: `H ← (1 − δ_H) H + η_H E zᵀ`, `H` row-major `k × d`.
