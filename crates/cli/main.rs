@@ -1,10 +1,12 @@
 //! `esai`: the command-line interface of the ESAI toolkit.
 //!
 //! Only this crate knows clap, anyhow and output formats. Exit codes:
-//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage.
+//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage; `train`:
+//! 4 halted by the monitor, 130/143 stopped by SIGINT/SIGTERM.
 
 mod certify_cmd;
 mod evaluate_cmd;
+mod monitor_cmd;
 mod output;
 mod train_cmd;
 
@@ -30,6 +32,11 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Evaluate a trained run (greedy and stochastic policies), writing DIR/evaluation.json.
     Evaluate(evaluate_cmd::EvaluateArgs),
+    /// Re-check a run directory (finished, halted or running) against the
+    /// monitor's rules offline: metrics rows and every checkpoint's g_φ.
+    ///
+    /// Exit codes: 0 no halt-policy rule broken, 4 one is, 2 invalid input.
+    Monitor(monitor_cmd::MonitorArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +45,7 @@ fn main() -> ExitCode {
         Command::Certify(args) => certify_cmd::run(&args),
         Command::Train(args) => train_cmd::run(&args),
         Command::Evaluate(args) => evaluate_cmd::run(&args),
+        Command::Monitor(args) => monitor_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,21 +1,35 @@
 //! `esai train SPEC`: train ESAI or a baseline, writing a run directory.
 //!
-//! `DIR/config.toml` (the resolved configuration), `DIR/metrics.jsonl` (one
-//! line per update, flushed as it is written), `DIR/checkpoints/` (burn
-//! records, written atomically), `DIR/summary.json` (atomically, at the end).
+//! `DIR/config.toml` (the resolved configuration), `DIR/certificate.json`,
+//! `DIR/monitor_basis.json` (what the runtime monitor checks against),
+//! `DIR/metrics.jsonl` (one line per update, flushed as it is written),
+//! `DIR/checkpoints/` (burn records + `g_phi.json` + `monitor.json`, each
+//! directory written atomically), `DIR/summary.json` (atomically, at the end),
+//! and on a halt or a signal `DIR/incident.json` + `DIR/incident.md`.
+//!
+//! Exit codes: 0 trained (or paused), 2 bad input, 4 halted by the monitor,
+//! 130 / 143 stopped cleanly by SIGINT / SIGTERM.
 
 use crate::certify_cmd::load_spec;
+use crate::monitor_cmd::{basis_for, write_incident, VerifyOracle, EXIT_HALTED};
 use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::training::METHODS;
 use esai_envs::moral_temptation::MoralTemptation;
+use esai_envs::VecEnv;
+use esai_monitor::incident::{Incident, INCIDENT_SCHEMA};
+use esai_monitor::live::Basis;
+use esai_monitor::monitor::{Monitor, MonitorState};
+use esai_monitor::rules::{Finding, Place, Rule};
 use esai_train::from_spec::configs;
-use esai_train::ppo::{Method, Trainer, UpdateMetrics};
+use esai_train::ppo::{Fault, Method, Trainer, UpdateMetrics};
 use esai_train::CpuBackend;
 use esai_verify::certify::{certify, CertifyOptions, Verdict};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `esai train`.
@@ -54,6 +68,151 @@ pub struct TrainArgs {
     /// to `--resume` from (e.g. for time-limited cluster jobs). By default run to the end.
     #[arg(long, value_name = "N")]
     pause_after: Option<usize>,
+    /// Train without the runtime monitor's rules (a warning is printed;
+    /// SIGINT/SIGTERM still stop cleanly). By default the monitor is on,
+    /// with the rules of the spec's `[monitor]` section.
+    #[arg(long)]
+    no_monitor: bool,
+    /// Arm a fault, to check that the monitor catches it (a fire drill):
+    /// `nan-iae@U:S` (NaN in agent 0's IAE at rollout step S of update U),
+    /// `nan-loss@U` (a NaN loss in update U), `scale-g@U:F` (multiply g_φ's
+    /// output weight by F at the end of update U and turn the spectral
+    /// projection off: a broken normalisation). Repeatable. By default none.
+    #[arg(long, value_name = "FAULT")]
+    inject_fault: Vec<String>,
+}
+
+/// Parses `--inject-fault`.
+fn parse_fault(text: &str) -> Result<Fault> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--inject-fault {text:?}: allowed nan-iae@UPDATE:STEP, nan-loss@UPDATE, scale-g@UPDATE:FACTOR (UPDATE ≥ 1)"
+        )
+    };
+    let (kind, at) = text.split_once('@').ok_or_else(bad)?;
+    let (u, rest) = match at.split_once(':') {
+        Some((u, r)) => (u, Some(r)),
+        None => (at, None),
+    };
+    let update: usize = u.parse().ok().filter(|&u| u >= 1).ok_or_else(bad)?;
+    match (kind, rest) {
+        ("nan-iae", Some(r)) => Ok(Fault::NanIae {
+            update,
+            step: r.parse().map_err(|_| bad())?,
+        }),
+        ("nan-loss", None) => Ok(Fault::NanLoss { update }),
+        ("scale-g", Some(r)) => Ok(Fault::ScaleGPhi {
+            update,
+            factor: r
+                .parse::<f32>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .ok_or_else(bad)?,
+        }),
+        _ => Err(bad()),
+    }
+}
+
+/// SIGINT/SIGTERM set the returned flag to the signal number; a second
+/// signal of the same kind ends the process at once (exit 130 / 143).
+fn register_signals() -> Result<Arc<AtomicUsize>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicUsize::new(0));
+    for sig in [SIGINT, SIGTERM] {
+        let seen = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, seen.clone())
+            .and_then(|_| signal_hook::flag::register(sig, seen))
+            .and_then(|_| signal_hook::flag::register_usize(sig, flag.clone(), sig as usize))
+            .context("cannot install the SIGINT/SIGTERM handlers")?;
+    }
+    Ok(flag)
+}
+
+/// The last `n` lines of `metrics.jsonl` as JSON values.
+fn metrics_tail(path: &Path, n: usize) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    rows[rows.len().saturating_sub(n)..].to_vec()
+}
+
+/// What a stop needs to know of the run.
+struct RunFiles<'a> {
+    dir: &'a Path,
+    spec: &'a Path,
+    basis: &'a Basis,
+}
+
+/// Saves the last good state, writes the incident report, returns the exit code.
+fn stop_run(
+    files: &RunFiles,
+    trainer: &Trainer<CpuBackend, MoralTemptation>,
+    monitor: &Monitor,
+    cause: Finding,
+    discarded_update: usize,
+) -> Result<u8> {
+    let done = trainer.updates_done();
+    let ck = files.dir.join(format!("checkpoints/update-{done:06}"));
+    let state = serde_json::to_vec(monitor.state())?;
+    trainer
+        .save_checkpoint_with(&ck, &[("monitor.json", &state)])
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let interrupted = cause.rule == Rule::Interrupted;
+    let exit_code = if interrupted {
+        128 + cause.value.unwrap_or(0.0) as u8
+    } else {
+        EXIT_HALTED
+    };
+    let resume = format!(
+        "esai train {} --resume {}",
+        files.spec.display(),
+        files.dir.display()
+    );
+    let incident = Incident {
+        schema: INCIDENT_SCHEMA,
+        kind: if interrupted { "interrupted" } else { "halted" }.into(),
+        cause: cause.clone(),
+        discarded_update,
+        checkpoint: ck.display().to_string(),
+        last_good_update: done,
+        findings: monitor
+            .state()
+            .findings
+            .iter()
+            .filter(|f| (f.rule, f.update, &f.at) != (cause.rule, cause.update, &cause.at))
+            .cloned()
+            .collect(),
+        counts: monitor.state().counts.clone(),
+        live_certificate: monitor.live().cloned(),
+        basis: files.basis.clone(),
+        last_metrics: metrics_tail(
+            &files.dir.join("metrics.jsonl"),
+            monitor.config().incident_rows,
+        ),
+        resume: resume.clone(),
+        exit_code,
+    };
+    write_incident(files.dir, &incident)?;
+    eprintln!(
+        "{} at update {} ({}): {}
+last good state: {} ({} updates); report: {}
+resume with: {}",
+        if interrupted {
+            "stopped"
+        } else {
+            "HALTED by the monitor"
+        },
+        cause.update,
+        cause.at,
+        cause.message,
+        ck.display(),
+        done,
+        files.dir.join("incident.md").display(),
+        resume
+    );
+    Ok(exit_code)
 }
 
 /// Runs the command; returns the exit code.
@@ -171,9 +330,55 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
 
     let rollout = ppo.num_envs * ppo.ppo.rollout_steps;
     let updates = t.train.steps.div_ceil(rollout);
+    let faults = args
+        .inject_fault
+        .iter()
+        .map(|f| parse_fault(f))
+        .collect::<Result<Vec<_>>>()?;
     let env = MoralTemptation::new(ppo.num_envs, ppo.seed);
+    let basis_path = dir.join("monitor_basis.json");
+    let basis: Basis = if args.resume.is_some() {
+        serde_json::from_str(
+            &std::fs::read_to_string(&basis_path)
+                .with_context(|| format!("cannot read {}", basis_path.display()))?,
+        )
+        .with_context(|| format!("{} is corrupt", basis_path.display()))?
+    } else {
+        let (k, diffusion) = match &method {
+            Method::Esai(e) => (e.k, e.mechanisms.diffusion),
+            _ => (0, true),
+        };
+        let basis = basis_for(&spec, &cert, env.graph(), k, diffusion);
+        write_atomic(
+            &dir.join("certificate.json"),
+            serde_json::to_string_pretty(&cert)?.as_bytes(),
+            true,
+        )?;
+        write_atomic(
+            &basis_path,
+            serde_json::to_string_pretty(&basis)?.as_bytes(),
+            true,
+        )?;
+        basis
+    };
     let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for f in faults {
+        trainer.inject(f);
+    }
+    let interrupt = register_signals()?;
+    let mut monitor = Monitor::new(t.monitor.clone(), basis.clone(), Box::new(VerifyOracle))
+        .with_interrupt(interrupt)
+        .with_final_update(updates);
+    if args.no_monitor {
+        eprintln!("warning: --no-monitor: the runtime monitor's rules are off; certified bounds, NaNs and drift will not stop this run");
+        monitor = monitor.without_rules();
+    }
+    let files = RunFiles {
+        dir: &dir,
+        spec: &args.spec,
+        basis: &basis,
+    };
     let metrics_path = dir.join("metrics.jsonl");
     if args.resume.is_some() {
         if dir.join("checkpoints/final").exists() {
@@ -187,6 +392,27 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         trainer
             .load_checkpoint(&latest)
             .map_err(|e| anyhow::anyhow!(e))?;
+        let state_path = latest.join("monitor.json");
+        if state_path.exists() {
+            let state: MonitorState = serde_json::from_str(
+                &std::fs::read_to_string(&state_path)
+                    .with_context(|| format!("cannot read {}", state_path.display()))?,
+            )
+            .with_context(|| format!("{} is corrupt", state_path.display()))?;
+            monitor = monitor.with_state(state);
+        }
+        // Keep earlier incident reports: a resumed run may stop again.
+        for ext in ["json", "md"] {
+            let old = dir.join(format!("incident.{ext}"));
+            if old.exists() {
+                let kept = dir.join(format!(
+                    "incident-before-update-{:06}.{ext}",
+                    trainer.updates_done() + 1
+                ));
+                std::fs::rename(&old, &kept)
+                    .with_context(|| format!("cannot move {}", old.display()))?;
+            }
+        }
         // Lines written after that checkpoint belong to the lost segment.
         let text = std::fs::read_to_string(&metrics_path).unwrap_or_default();
         let kept: String = text
@@ -208,6 +434,19 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         .open(&metrics_path)
         .with_context(|| format!("cannot open {}", metrics_path.display()))?;
     let first = trainer.updates_done() + 1;
+    if first == 1 {
+        if let Some(g) = trainer.g_phi() {
+            let place = Place {
+                update: 0,
+                at: "before training".into(),
+                env_steps: 0,
+            };
+            monitor.recertify(&place, &g);
+            if let Some(cause) = monitor.clear_halt() {
+                return stop_run(&files, &trainer, &monitor, cause, 1);
+            }
+        }
+    }
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(updates as u64);
         b.set_style(
@@ -224,11 +463,46 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
     let start = Instant::now();
     let mut last: Option<UpdateMetrics> = None;
     let mut rollout_s = 0.0;
+    let mut watch_s = 0.0;
     let mut done_here = 0usize;
+    let mut shown = monitor.state().findings.len();
     for u in first..=updates {
-        let m = trainer.update(updates);
+        let result = trainer.update_watched(updates, &mut monitor);
+        for f in &monitor.state().findings[shown..] {
+            let line = format!("monitor {}: {}", f.rule.name(), f.message);
+            match &bar {
+                Some(b) if f.rule != Rule::Interrupted => b.println(line),
+                None if f.rule != Rule::Interrupted => eprintln!("{line}"),
+                _ => {}
+            }
+        }
+        shown = monitor.state().findings.len();
+        let m = match result {
+            Ok(m) => m,
+            Err(stopped) => {
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                let cause = monitor.clear_halt().unwrap_or_else(|| Finding {
+                    rule: Rule::Interrupted,
+                    policy: esai_core::training::Policy::Halt,
+                    update: stopped.update,
+                    at: stopped.at.clone(),
+                    env_steps: 0,
+                    agent: None,
+                    value: None,
+                    limit: None,
+                    statistical: false,
+                    message: "stopped by the watcher".into(),
+                });
+                return stop_run(&files, &trainer, &monitor, cause, stopped.update);
+            }
+        };
         rollout_s += m.rollout_seconds;
-        writeln!(metrics, "{}", serde_json::to_string(&m)?)
+        watch_s += m.watch_seconds;
+        let mut row = serde_json::to_value(&m)?;
+        row["monitor"] = monitor.row_summary();
+        writeln!(metrics, "{}", serde_json::to_string(&row)?)
             .and_then(|_| metrics.flush())
             .context("writing metrics.jsonl")?;
         let line = format!(
@@ -250,8 +524,12 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         done_here += 1;
         let pause = args.pause_after.is_some_and(|p| done_here >= p) && u < updates;
         if pause || (t.train.checkpoint_every > 0 && u % t.train.checkpoint_every == 0) {
+            let state = serde_json::to_vec(monitor.state())?;
             trainer
-                .save_checkpoint(&dir.join(format!("checkpoints/update-{u:06}")))
+                .save_checkpoint_with(
+                    &dir.join(format!("checkpoints/update-{u:06}")),
+                    &[("monitor.json", &state)],
+                )
                 .map_err(|e| anyhow::anyhow!(e))?;
         }
         last = Some(m);
@@ -276,8 +554,9 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
     if let Some(json) = trainer.g_phi_weights_json() {
         write_atomic(&dir.join("g_phi.json"), json.as_bytes(), true)?;
     }
+    let state = serde_json::to_vec(monitor.state())?;
     let final_ckpt = trainer
-        .save_checkpoint(&dir.join("checkpoints/final"))
+        .save_checkpoint_with(&dir.join("checkpoints/final"), &[("monitor.json", &state)])
         .map_err(|e| anyhow::anyhow!(e))?;
     let wall = start.elapsed().as_secs_f64();
     let speed = (done_here * rollout) as f64 / wall;
@@ -290,6 +569,18 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         "wall_seconds_this_invocation": wall,
         "env_steps_per_second": speed,
         "rollout_fraction": rollout_s as f64 / wall,
+        "monitor": {
+            "on": !args.no_monitor,
+            "overhead_fraction": watch_s as f64 / wall,
+            "checks": {
+                "environment_steps": monitor.state().checks[0],
+                "gradient_steps": monitor.state().checks[1],
+                "updates": monitor.state().checks[2],
+                "live_certificates": monitor.state().checks[3],
+            },
+            "findings": monitor.state().counts,
+            "live_certificate": monitor.live(),
+        },
         "final": last,
         "checkpoint": final_ckpt.display().to_string(),
         "certificate_verdict": format!("{:?}", cert.verdict).to_lowercase(),
@@ -303,13 +594,25 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "trained {} ({} updates, {} env steps) in {:.1} s = {:.0} env-steps/s ({:.0}% rollout)\nfinal: return {:.2}, prosocial rate {}, entropy {:.3}\nrun directory: {}",
+            "trained {} ({} updates, {} env steps) in {:.1} s = {:.0} env-steps/s ({:.0}% rollout, {:.2}% monitor)\nmonitor findings: {}\nfinal: return {:.2}, prosocial rate {}, entropy {:.3}\nrun directory: {}",
             t.esai.method,
             updates,
             last.env_steps,
             wall,
             speed,
             100.0 * rollout_s as f64 / wall,
+            100.0 * watch_s as f64 / wall,
+            if monitor.state().counts.is_empty() {
+                "none".to_string()
+            } else {
+                monitor
+                    .state()
+                    .counts
+                    .iter()
+                    .map(|(k, v)| format!("{k} ×{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             last.mean_return.unwrap_or(f32::NAN),
             last.prosocial_rate.map_or("—".into(), |p| format!("{p:.3}")),
             last.entropy,

@@ -202,9 +202,9 @@ mod tests {
         );
         assert!(live.contracts());
         let b = live.iae_bound.expect("max_norm holds");
-        assert!(b >= 8.0 && b < 8.0 + 1e-9, "{b}");
+        assert!((8.0..8.0 + 1e-9).contains(&b), "{b}");
         let bh = live.hebbian_bound.expect("δ in (0, 2)");
-        assert!(bh >= 0.4 && bh < 0.4 + 1e-9, "{bh}");
+        assert!((0.4..0.4 + 1e-9).contains(&bh), "{bh}");
     }
 
     #[test]

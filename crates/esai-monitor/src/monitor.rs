@@ -7,7 +7,7 @@
 //! certificate (the oracle's sound Lipschitz bounds of `g_φ`).
 
 use crate::live::{Basis, GBoundOracle, LiveCertificate};
-use crate::rules::{over, Finding, Place, Rule};
+use crate::rules::{over, within, Finding, Place, Rule};
 use esai_core::mlp::Mlp;
 use esai_core::training::{MonitorSection, Policy};
 use esai_core::watch::{Flow, GradProbe, StepProbe, UpdateProbe, Watcher};
@@ -49,6 +49,7 @@ pub struct Monitor {
     interrupt: Option<Arc<AtomicUsize>>,
     halt: Option<Finding>,
     rules_on: bool,
+    final_update: Option<usize>,
 }
 
 impl Monitor {
@@ -62,7 +63,15 @@ impl Monitor {
             interrupt: None,
             halt: None,
             rules_on: true,
+            final_update: None,
         }
+    }
+
+    /// Also re-certifies `g_φ` at the end of update `n` (the last), so the
+    /// final weights are always checked. By default only every `check_every`.
+    pub fn with_final_update(mut self, n: usize) -> Self {
+        self.final_update = Some(n);
+        self
     }
 
     /// Turns every rule off (`esai train --no-monitor`); an interruption
@@ -223,7 +232,7 @@ pub fn certificate_findings(
         ));
     }
     let allowed = basis.lipschitz_target * (1.0 + cfg.lipschitz_tolerance);
-    if on(Rule::LipschitzDrift) && !(live.g.l_g <= allowed) {
+    if on(Rule::LipschitzDrift) && !within(live.g.l_g, allowed) {
         out.push(place.finding(
             cfg,
             Rule::LipschitzDrift,
@@ -237,7 +246,7 @@ pub fn certificate_findings(
         ));
     }
     if let Some(declared) = basis.declared_zero_output_norm {
-        if on(Rule::DeclaredUpdate) && !(live.g.zero_output_norm <= declared) {
+        if on(Rule::DeclaredUpdate) && !within(live.g.zero_output_norm, declared) {
             out.push(place.finding(
                 cfg,
                 Rule::DeclaredUpdate,
@@ -293,7 +302,14 @@ impl Watcher for Monitor {
                 ));
             }
         }
-        let live = self.state.live.as_ref().map(|(_, l)| l);
+        // A NaN is the nonfinite rule's finding; the bound rules judge numbers
+        // (and catch NaNs only when that rule is ignored).
+        let live = self
+            .state
+            .live
+            .as_ref()
+            .map(|(_, l)| l)
+            .filter(|_| found.is_empty());
         if let Some(b) = live.and_then(|l| l.iae_bound) {
             if self.on(Rule::IaeBound) {
                 if let Some((i, v)) = over(p.iae_norms, b * (1.0 + F32_SLACK)) {
@@ -322,7 +338,7 @@ impl Watcher for Monitor {
                 }
             }
         }
-        if self.on(Rule::IaeThreshold) {
+        if self.on(Rule::IaeThreshold) && found.is_empty() {
             if let Some(max) = cfg.iae_max {
                 if let Some((i, v)) = over(p.iae_norms, max) {
                     found.push(place.finding(
@@ -336,9 +352,9 @@ impl Watcher for Monitor {
                 }
             }
             if let (Some(max), false) = (cfg.iae_mean_max, p.iae_norms.is_empty()) {
-                let mean = p.iae_norms.iter().map(|&v| v as f64).sum::<f64>()
-                    / p.iae_norms.len() as f64;
-                if !(mean <= max) {
+                let mean =
+                    p.iae_norms.iter().map(|&v| v as f64).sum::<f64>() / p.iae_norms.len() as f64;
+                if !within(mean, max) {
                     found.push(place.finding(
                         &cfg,
                         Rule::IaeThreshold,
@@ -392,7 +408,11 @@ impl Watcher for Monitor {
                 None,
                 format!(
                     "non-finite {} (loss {}, gradient norm {})",
-                    if p.loss.is_finite() { "gradient" } else { "loss" },
+                    if p.loss.is_finite() {
+                        "gradient"
+                    } else {
+                        "loss"
+                    },
                     p.loss,
                     p.grad_norm
                 ),
@@ -417,7 +437,9 @@ impl Watcher for Monitor {
     }
 
     fn wants_g_phi(&self, update: usize) -> bool {
-        self.rules_on && self.cfg.check_every > 0 && update % self.cfg.check_every == 0
+        self.rules_on
+            && ((self.cfg.check_every > 0 && update % self.cfg.check_every == 0)
+                || self.final_update == Some(update))
     }
 
     fn on_update(&mut self, p: &UpdateProbe) -> Flow {
@@ -445,7 +467,7 @@ impl Watcher for Monitor {
         }
         if self.on(Rule::EntropyFloor)
             && p.env_steps < cfg.entropy_floor_until
-            && !(p.entropy as f64 >= cfg.entropy_floor)
+            && !within(cfg.entropy_floor, p.entropy as f64)
         {
             found.push(place.finding(
                 &cfg,
@@ -462,7 +484,7 @@ impl Watcher for Monitor {
         let (se, sz, n) = self.state.moments;
         if self.on(Rule::HebbianMeanSquare) && n > 0 {
             let need = self.basis.eta_h * ((se / n as f64) * (sz / n as f64)).sqrt();
-            if !(self.basis.delta_h > need) {
+            if need.partial_cmp(&self.basis.delta_h) != Some(std::cmp::Ordering::Less) {
                 found.push(place.finding(
                     &cfg,
                     Rule::HebbianMeanSquare,

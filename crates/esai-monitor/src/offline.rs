@@ -77,7 +77,12 @@ pub fn audit(
     certs.sort_by_key(|(u, _)| *u);
     let mut always = vec!["entropy", "policy_loss", "value_loss", "grad_norm_max"];
     if esai {
-        always.extend(["iae_norm_max", "iae_norm_mean", "forecast_loss", "harm_loss"]);
+        always.extend([
+            "iae_norm_max",
+            "iae_norm_mean",
+            "forecast_loss",
+            "harm_loss",
+        ]);
     }
     let mut unbounded_rows = 0usize;
     for (i, row) in rows.iter().enumerate() {
@@ -88,10 +93,7 @@ pub fn audit(
         let place = Place {
             update,
             at: "metrics row".into(),
-            env_steps: row
-                .get("env_steps")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0) as usize,
+            env_steps: row.get("env_steps").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
         };
         let mut push = |rule: Rule, value: f64, limit: Option<f64>, message: String| {
             findings.push(place.finding(cfg, rule, None, value, limit, message));
@@ -186,7 +188,10 @@ pub fn audit(
                     Rule::EntropyFloor,
                     v,
                     Some(cfg.entropy_floor),
-                    format!("entropy {v} < monitor.entropy_floor before {} steps", cfg.entropy_floor_until),
+                    format!(
+                        "entropy {v} < monitor.entropy_floor before {} steps",
+                        cfg.entropy_floor_until
+                    ),
                 );
             }
         }
@@ -198,7 +203,8 @@ pub fn audit(
     }
     if esai {
         not_checked.push(
-            "hebbian_mean_square: needs the online moments (kept in checkpoints/*/monitor.json)".into(),
+            "hebbian_mean_square: needs the online moments (kept in checkpoints/*/monitor.json)"
+                .into(),
         );
     }
     findings.extend(ckpt_findings);

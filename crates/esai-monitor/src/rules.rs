@@ -162,9 +162,15 @@ pub fn worst(values: &[f32]) -> Option<(usize, f32)> {
     best
 }
 
+/// `value ≤ limit`, false for NaN: a rule holds only on a number that
+/// provably meets it.
+pub fn within(value: f64, limit: f64) -> bool {
+    value <= limit
+}
+
 /// Per-agent norms against a bound: the worst agent if over (or not finite).
 pub fn over(values: &[f32], limit: f64) -> Option<(usize, f32)> {
-    worst(values).filter(|&(_, v)| !(v as f64 <= limit))
+    worst(values).filter(|&(_, v)| !within(v as f64, limit))
 }
 
 #[cfg(test)]

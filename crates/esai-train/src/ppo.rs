@@ -16,7 +16,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use esai_core::rng::SplitMix64;
 use esai_core::training::PpoSection;
-use esai_core::watch::{Flow, GradProbe, StepProbe, UpdateProbe, Unwatched, Watcher};
+use esai_core::watch::{Flow, GradProbe, StepProbe, Unwatched, UpdateProbe, Watcher};
 use esai_envs::{MoralEvent, StepBatch, VecEnv};
 use serde::Serialize;
 use std::time::Instant;
@@ -205,7 +205,8 @@ pub enum Fault {
         update: usize,
     },
     /// Multiply `g_φ`'s output weight by `factor` at the end of `update`,
-    /// after the last spectral projection (breaks the normalisation).
+    /// after the last spectral projection, and skip the projection from
+    /// then on: a broken spectral normalisation.
     ScaleGPhi {
         /// 1-based update.
         update: usize,
@@ -289,6 +290,7 @@ pub struct Trainer<B: AutodiffBackend, E: VecEnv> {
     mu: f32,
     episode_harm: Vec<f32>,
     faults: Vec<Fault>,
+    projection_broken: bool,
 }
 
 fn one_hot(actions: &[usize], a: usize) -> Vec<f32> {
@@ -366,6 +368,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             mu: 0.0,
             episode_harm: vec![0.0; n],
             faults: Vec::new(),
+            projection_broken: false,
         };
         t.project_g();
         Ok(t)
@@ -538,6 +541,9 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     /// Keeps `g_φ` within its Lipschitz target: layer norms ≤ (1, 1, L_g).
     fn project_g(&mut self) {
         let Some(state) = &self.esai else { return };
+        if self.projection_broken {
+            return;
+        }
         let l = state.cfg.lipschitz;
         if let Some(nets) = self.agent.esai.take() {
             let mut proj = SpectralProjector::new(vec![1.0, 1.0, l]);
@@ -816,9 +822,8 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     .map(|(r, h)| r - self.mu * h)
                     .collect(),
             };
-            let nonfinite = nonfinite.or_else(|| {
-                (!self.batch.reward.iter().all(|v| v.is_finite())).then_some("reward")
-            });
+            let nonfinite = nonfinite
+                .or_else(|| (!self.batch.reward.iter().all(|v| v.is_finite())).then_some("reward"));
             let mut norms = StepNorms::default();
             if self.esai.is_some() {
                 norms = self.esai_step(
@@ -833,7 +838,12 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     &mut st,
                 );
                 if self
-                    .take_fault(|f| *f == Fault::NanIae { update: update_no, step })
+                    .take_fault(|f| {
+                        *f == Fault::NanIae {
+                            update: update_no,
+                            step,
+                        }
+                    })
                     .is_some()
                 {
                     let s = self.esai.as_mut().expect("ESAI state");
@@ -935,13 +945,14 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 steps += 1;
             }
         }
-        if let Some(Fault::ScaleGPhi { factor, .. }) =
-            self.take_fault(|f| matches!(f, Fault::ScaleGPhi { update, .. } if *update == update_no))
+        if let Some(Fault::ScaleGPhi { factor, .. }) = self
+            .take_fault(|f| matches!(f, Fault::ScaleGPhi { update, .. } if *update == update_no))
         {
             if let Some(nets) = self.agent.esai.take() {
                 let g = nets.g.scale_output(factor);
                 self.agent.esai = Some(EsaiNets { g, ..nets });
             }
+            self.projection_broken = true;
         }
         self.updates += 1;
         let mean_cost = if st.episodes > 0 {
@@ -1378,7 +1389,8 @@ struct GradNorm<'a> {
 impl<B: AutodiffBackend> burn::module::ModuleVisitor<B> for GradNorm<'_> {
     fn visit_float<const D: usize>(&mut self, id: burn::module::ParamId, _t: &Tensor<B, D>) {
         if let Some(g) = self.grads.get::<B::InnerBackend, D>(id) {
-            let sq: f32 = burn::tensor::ElementConversion::elem(g.powf_scalar(2.0).sum().into_scalar());
+            let sq: f32 =
+                burn::tensor::ElementConversion::elem(g.powf_scalar(2.0).sum().into_scalar());
             self.sum += sq as f64;
         }
     }

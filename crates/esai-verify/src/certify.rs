@@ -269,14 +269,19 @@ struct Lips {
     report: LipschitzReport,
 }
 
-fn lips(spec: &Spec, seed: u64) -> Lips {
+/// `C_u ≥ ‖(z̃, a, r, h)‖₂` over the spec's input box, rounded up.
+pub fn input_norm_upper(spec: &Spec) -> f64 {
     let i = spec.inputs;
-    let c_u = [i.obs_norm, i.action_norm, i.reward_abs, i.harm_abs]
+    [i.obs_norm, i.action_norm, i.reward_abs, i.harm_abs]
         .iter()
         .fold(Interval::point(0.0), |s, &v| s + Interval::around(v).sqr())
         .sqrt()
         .expect("sum of squares is nonnegative")
-        .hi();
+        .hi()
+}
+
+fn lips(spec: &Spec, seed: u64) -> Lips {
+    let c_u = input_norm_upper(spec);
     match &spec.update {
         UpdateBound::Declared {
             lipschitz,

@@ -45,56 +45,130 @@ pub struct LipschitzBounds {
     pub zero_output_norm: f64,
 }
 
-/// Computes all bounds; `e_inputs` leading inputs are `E`.
-pub fn lipschitz_bounds(mlp: &Mlp, e_inputs: usize, seed: u64) -> LipschitzBounds {
+/// Sound upper bounds only (no lower-bound search): what the runtime
+/// monitor needs to re-certify a trained `g_φ` cheaply.
+#[derive(Debug, Clone, Copy)]
+pub struct UpperBounds {
+    /// `Π ‖W_l‖₂`.
+    pub product: f64,
+    /// Best upper bound on `L_g` (averaged-activation bound, never above `product`).
+    pub l_g: f64,
+    /// Upper bound on `L_E` (the first `e_inputs` inputs).
+    pub l_e: f64,
+    /// Upper bound on `L_u` (the other inputs).
+    pub l_u: f64,
+    /// Upper bound on `‖g_φ(0)‖₂`.
+    pub zero_output_norm: f64,
+}
+
+/// Computes the sound upper bounds; `e_inputs` leading inputs are `E`.
+pub fn lipschitz_upper_bounds(mlp: &Mlp, e_inputs: usize) -> UpperBounds {
     let n_in = mlp.inputs();
     let weights: Vec<IMat> = mlp
         .layers()
         .iter()
         .map(|l| IMat::from_points(l.out(), l.inputs(), l.weight()))
         .collect();
-    let whole = block_bounds(mlp, &weights, 0..n_in);
-    let e_block = block_bounds(mlp, &weights, 0..e_inputs);
-    let input_block = if e_inputs < n_in {
-        block_bounds(mlp, &weights, e_inputs..n_in).1
+    let shared = SharedBlocks::new(&weights);
+    let (product, averaged) = block_bounds(mlp, &weights, &shared, 0..n_in);
+    let e_block = block_bounds(mlp, &weights, &shared, 0..e_inputs);
+    let l_u = if e_inputs < n_in {
+        block_bounds(mlp, &weights, &shared, e_inputs..n_in).1
     } else {
         0.0
     };
     let zero = forward_enclosure(mlp, &vec![Interval::point(0.0); n_in]);
-    let mut rng = SplitMix64::new(seed);
-    let lower = lower_bound(mlp, 0..n_in, &mut rng).min(whole.1);
-    let e_block_lower = lower_bound(mlp, 0..e_inputs, &mut rng).min(e_block.1);
-    // L_E ≤ L_g, so a lower bound on L_E is one on L_g too.
-    let lower = lower.max(e_block_lower);
-    let (product, averaged) = whole;
-    let (upper, method) = if averaged < product {
-        (
-            averaged,
-            "averaged-activation bound (Combettes–Pesquet), kernel-confirmed block norms",
-        )
-    } else {
-        (product, "product of kernel-confirmed layer norms")
-    };
-    LipschitzBounds {
-        lower,
-        upper,
-        product_bound: product,
-        method: method.into(),
-        e_block_upper: e_block.1.min(e_block.0),
-        e_block_lower,
-        input_block_upper: input_block,
+    UpperBounds {
+        product,
+        l_g: averaged.min(product),
+        l_e: e_block.1.min(e_block.0),
+        l_u,
         zero_output_norm: norm_upper(&zero),
     }
 }
 
+/// Computes all bounds; `e_inputs` leading inputs are `E`.
+pub fn lipschitz_bounds(mlp: &Mlp, e_inputs: usize, seed: u64) -> LipschitzBounds {
+    let n_in = mlp.inputs();
+    let u = lipschitz_upper_bounds(mlp, e_inputs);
+    let mut rng = SplitMix64::new(seed);
+    let lower = lower_bound(mlp, 0..n_in, &mut rng).min(u.l_g);
+    let e_block_lower = lower_bound(mlp, 0..e_inputs, &mut rng).min(u.l_e);
+    // L_E ≤ L_g, so a lower bound on L_E is one on L_g too.
+    let lower = lower.max(e_block_lower);
+    let method = if u.l_g < u.product {
+        "averaged-activation bound (Combettes–Pesquet), kernel-confirmed block norms"
+    } else {
+        "product of kernel-confirmed layer norms"
+    };
+    LipschitzBounds {
+        lower,
+        upper: u.l_g,
+        product_bound: u.product,
+        method: method.into(),
+        e_block_upper: u.l_e,
+        e_block_lower,
+        input_block_upper: u.l_u,
+        zero_output_norm: u.zero_output_norm,
+    }
+}
+
+/// Norm bounds of the merged blocks `W_{j−1} ⋯ W_i` that do not touch the
+/// first layer (`1 ≤ i < j ≤ L`), and the products `W_{j−1} ⋯ W_1`: the
+/// same for every column block, so computed once.
+struct SharedBlocks {
+    /// `norm[i][j]` ≥ `‖W_{j−1} ⋯ W_i‖₂` (0-based layers), for `1 ≤ i < j`.
+    norm: Vec<Vec<f64>>,
+    /// `tail[j]` = enclosure of `W_{j−1} ⋯ W_1`, for `j ≥ 2`.
+    tail: Vec<Option<IMat>>,
+}
+
+impl SharedBlocks {
+    fn new(weights: &[IMat]) -> Self {
+        let l = weights.len();
+        let mut norm = vec![vec![f64::NAN; l + 1]; l + 1];
+        for j in 2..=l {
+            let mut block = weights[j - 1].clone();
+            for i in (1..j).rev() {
+                if i < j - 1 {
+                    block = block.matmul(&weights[i]);
+                }
+                norm[i][j] = dense_spectral_bound(&block).upper;
+            }
+        }
+        let mut tail = vec![None; l + 1];
+        for j in 2..=l {
+            tail[j] = Some(match &tail[j - 1] {
+                None => weights[j - 1].clone(),
+                Some(t) => weights[j - 1].matmul(t),
+            });
+        }
+        Self { norm, tail }
+    }
+}
+
 /// `(product bound, averaged bound)` for the Jacobian restricted to `cols`.
-fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f64, f64) {
+fn block_bounds(
+    mlp: &Mlp,
+    weights: &[IMat],
+    shared: &SharedBlocks,
+    cols: std::ops::Range<usize>,
+) -> (f64, f64) {
     let l = weights.len();
-    let mut w: Vec<IMat> = weights.to_vec();
-    w[0] = w[0].columns(cols);
-    let product = w
+    let first = weights[0].columns(cols);
+    // head[j] ≥ ‖W_{j−1} ⋯ W_1 · W_0[:, cols]‖₂.
+    let head: Vec<f64> = shared
+        .tail
         .iter()
-        .fold(1.0, |p, m| up(p * dense_spectral_bound(m).upper));
+        .enumerate()
+        .map(|(j, tail)| match (j, tail) {
+            (0, _) => f64::NAN, // no block ends before layer 0
+            (_, None) => dense_spectral_bound(&first).upper,
+            (_, Some(t)) => dense_spectral_bound(&t.matmul(&first)).upper,
+        })
+        .collect();
+    let norm = |i: usize, j: usize| if i == 0 { head[j] } else { shared.norm[i][j] };
+    let product = (0..l).fold(1.0, |p, i| up(p * norm(i, i + 1)));
     // nonlinear[i] is true if the activation after layer i (0-based) is not identity.
     let nonlinear: Vec<bool> = mlp
         .layers()
@@ -105,12 +179,8 @@ fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f
     let mut t = vec![0.0; l + 1];
     t[0] = 1.0;
     for j in 1..=l {
-        let mut block = w[j - 1].clone();
         let mut acc = 0.0;
         for i in (0..j).rev() {
-            if i < j - 1 {
-                block = block.matmul(&w[i]);
-            }
             // merges at the activation points after layers i .. j−2, split at i−1.
             let merge_weight = (i..j - 1)
                 .filter(|&p| nonlinear[p])
@@ -120,8 +190,7 @@ fn block_bounds(mlp: &Mlp, weights: &[IMat], cols: std::ops::Range<usize>) -> (f
                 _ if nonlinear[i - 1] => 0.5,
                 _ => continue, // an identity activation cannot be split
             };
-            let norm = dense_spectral_bound(&block).upper;
-            acc = up(acc + up(up(up(merge_weight * split_weight) * norm) * t[i]));
+            acc = up(acc + up(up(up(merge_weight * split_weight) * norm(i, j)) * t[i]));
         }
         t[j] = acc;
     }

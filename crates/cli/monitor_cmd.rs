@@ -1,0 +1,383 @@
+//! The runtime monitor's glue: the verifier as the monitor's Lipschitz
+//! oracle, the monitor basis of a run, incident reports, and
+//! `esai monitor DIR` (the offline audit of a run directory).
+
+use crate::output::write_atomic;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use esai_core::graph::{Graph, LaplacianKind};
+use esai_core::mlp::Mlp;
+use esai_core::spec::{Param, Spec, UpdateBound};
+use esai_core::training::{MonitorSection, Training};
+use esai_monitor::incident::Incident;
+use esai_monitor::live::{Basis, GBoundOracle, GBounds};
+use esai_monitor::offline::{audit, CheckpointWeights};
+use esai_monitor::rules::Finding;
+use esai_verify::certify::{input_norm_upper, Certificate};
+use esai_verify::kernel::interval::Interval;
+use esai_verify::lipschitz::lipschitz_upper_bounds;
+use esai_verify::spectral::{lambda_max_upper, m_norms};
+use std::path::{Path, PathBuf};
+
+/// Exit code of a run halted by a monitor rule (and of `esai monitor` when
+/// a halt-policy rule is broken).
+pub const EXIT_HALTED: u8 = 4;
+
+/// The verifier's kernel-confirmed upper bounds, for the monitor.
+pub struct VerifyOracle;
+
+impl GBoundOracle for VerifyOracle {
+    fn bounds(&self, g: &Mlp, e_inputs: usize) -> GBounds {
+        let u = lipschitz_upper_bounds(g, e_inputs);
+        GBounds {
+            l_g: u.l_g,
+            l_e: u.l_e,
+            l_u: u.l_u,
+            zero_output_norm: u.zero_output_norm,
+        }
+    }
+}
+
+fn point(p: Param) -> f64 {
+    match p {
+        Param::Point(v) => v,
+        Param::Range { hi, .. } => hi,
+    }
+}
+
+/// The numbers the monitor checks against, for training on `graph` (the
+/// environment's interaction graph, whose `‖γ_E I − αL‖` bounds the
+/// trainer's diffusion; `diffusion = false` means α = 0).
+pub fn basis_for(
+    spec: &Spec,
+    cert: &Certificate,
+    graph: &Graph,
+    k: usize,
+    diffusion: bool,
+) -> Basis {
+    let gamma = point(spec.gamma_e);
+    let alpha = if diffusion { point(spec.alpha) } else { 0.0 };
+    let norms = m_norms(
+        graph,
+        LaplacianKind::Row,
+        Interval::around(gamma),
+        Interval::around(alpha),
+        lambda_max_upper(graph),
+    );
+    let (lipschitz_target, declared) = match &spec.update {
+        UpdateBound::Declared {
+            lipschitz,
+            zero_output_norm,
+            ..
+        } => (lipschitz.hi(), *zero_output_norm),
+        UpdateBound::Weights { .. } => (f64::INFINITY, None),
+    };
+    Basis {
+        m2_upper: norms.two.upper,
+        minf_upper: norms.inf.upper,
+        agents: graph.agents(),
+        k,
+        lipschitz_target,
+        declared_zero_output_norm: declared,
+        input_norm: input_norm_upper(spec),
+        obs_norm: spec.inputs.obs_norm,
+        eta_h: spec.hebbian.eta,
+        delta_h: spec.hebbian.delta,
+        verdict: format!("{:?}", cert.verdict).to_lowercase(),
+        certified_iae_bound: cert.bounds.iae_norm,
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| {
+        if x.is_nan() {
+            "NaN".into()
+        } else {
+            format!("{x:.6}")
+        }
+    })
+}
+
+fn finding_line(f: &Finding) -> String {
+    format!(
+        "- `{}` ({}) at update {}, {}{}: {}",
+        f.rule.name(),
+        format!("{:?}", f.policy).to_lowercase(),
+        f.update,
+        f.at,
+        f.agent.map_or(String::new(), |a| format!(", agent {a}")),
+        f.message
+    )
+}
+
+/// Writes `DIR/incident.json` and `DIR/incident.md`, atomically.
+pub fn write_incident(dir: &Path, incident: &Incident) -> Result<()> {
+    write_atomic(
+        &dir.join("incident.json"),
+        serde_json::to_string_pretty(incident)?.as_bytes(),
+        true,
+    )?;
+    let c = &incident.cause;
+    let mut md = format!(
+        "# Training {}: `{}`\n\n{}\n\n| | |\n|---|---|\n| rule | `{}` (policy {}) |\n| where | update {}, {} (environment steps {}) |\n| agent | {} |\n| value | {} |\n| limit | {} |\n| exit code | {} |\n\n",
+        incident.kind,
+        c.rule.name(),
+        c.message,
+        c.rule.name(),
+        format!("{:?}", c.policy).to_lowercase(),
+        c.update,
+        c.at,
+        c.env_steps,
+        c.agent.map_or("—".into(), |a| a.to_string()),
+        fmt_opt(c.value),
+        fmt_opt(c.limit),
+        incident.exit_code,
+    );
+    md.push_str(&format!(
+        "## State kept\n\nThe last good state is `{}` ({} updates done): the state at the start of update {}, which was discarded. `metrics.jsonl` holds the {} good updates.\n\n## Resume\n\n```\n{}\n```\n\nIf the same rule would fire again, change its policy or threshold in `[training.monitor]` of `config.toml` in the run directory first (and say why in your notes), or fix the spec and start a new run.\n\n",
+        incident.checkpoint,
+        incident.last_good_update,
+        incident.discarded_update,
+        incident.last_good_update,
+        incident.resume
+    ));
+    if let Some(l) = &incident.live_certificate {
+        md.push_str(&format!(
+            "## Live certificate in force\n\n| quantity | value |\n|---|---|\n| L_g (sound upper) | {:.6} |\n| L_E | {:.6} |\n| ‖g_φ(0)‖ | {:.6} |\n| K | {:.6} |\n| best ρ | {:.6} |\n| B (per-agent ‖E‖) | {} |\n| B_H (‖H‖_F) | {} |\n\n",
+            l.g.l_g,
+            l.g.l_e,
+            l.g.zero_output_norm,
+            l.k,
+            l.best_rho(),
+            fmt_opt(l.iae_bound),
+            fmt_opt(l.hebbian_bound)
+        ));
+    }
+    if !incident.findings.is_empty() {
+        md.push_str("## Findings before the stop\n\n");
+        for f in &incident.findings {
+            md.push_str(&finding_line(f));
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+    md.push_str(&format!(
+        "## Last {} metrics rows\n\n| update | env steps | return | prosocial rate | entropy | max ‖E‖ | max ‖H‖ | grad norm max |\n|---|---|---|---|---|---|---|---|\n",
+        incident.last_metrics.len()
+    ));
+    for r in &incident.last_metrics {
+        let g = |k: &str| fmt_opt(r.get(k).and_then(|v| v.as_f64()));
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.get("update").map_or("—".into(), |v| v.to_string()),
+            r.get("env_steps").map_or("—".into(), |v| v.to_string()),
+            g("mean_return"),
+            g("prosocial_rate"),
+            g("entropy"),
+            g("iae_norm_max"),
+            g("hebbian_norm_max"),
+            g("grad_norm_max"),
+        ));
+    }
+    write_atomic(&dir.join("incident.md"), md.as_bytes(), true)
+}
+
+/// Arguments of `esai monitor`.
+#[derive(Args)]
+pub struct MonitorArgs {
+    /// A run directory written by `esai train` (finished, halted or still running).
+    dir: PathBuf,
+    /// A TOML file whose `[monitor]` section replaces the run's rules (e.g. a
+    /// rule added after the run). By default the run's own `[training.monitor]`.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Print the audit as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the JSON audit to FILE (refuses to overwrite without --force).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Overwrite --out.
+    #[arg(long)]
+    force: bool,
+}
+
+/// What a run directory holds for the audit.
+struct Run {
+    training: Training,
+    basis: Basis,
+    rows: Vec<serde_json::Value>,
+    notes: Vec<String>,
+    checkpoints: Vec<CheckpointWeights>,
+}
+
+fn read_run(dir: &Path) -> Result<Run> {
+    if !dir.is_dir() {
+        bail!(
+            "{}: not a directory; pass a run directory written by esai train",
+            dir.display()
+        );
+    }
+    let cfg_path = dir.join("config.toml");
+    let text = std::fs::read_to_string(&cfg_path).with_context(|| {
+        format!(
+            "{}: cannot read config.toml; is this a run directory written by esai train?",
+            dir.display()
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
+    let training: Training = table
+        .get("training")
+        .cloned()
+        .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
+        .try_into()
+        .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
+    let basis_path = dir.join("monitor_basis.json");
+    let basis: Basis = serde_json::from_str(
+        &std::fs::read_to_string(&basis_path)
+            .with_context(|| format!("cannot read {}", basis_path.display()))?,
+    )
+    .with_context(|| format!("{} is corrupt", basis_path.display()))?;
+    let metrics_path = dir.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&metrics_path)
+        .with_context(|| format!("cannot read {}", metrics_path.display()))?;
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(v) if v.is_object() => rows.push(v),
+            _ if i + 1 == lines.len() && !text.ends_with('\n') => notes.push(format!(
+                "metrics.jsonl: the last line is incomplete (a run in progress or killed); {} rows checked",
+                rows.len()
+            )),
+            _ => bail!(
+                "{} line {}: not a JSON object; the file is corrupt",
+                metrics_path.display(),
+                i + 1
+            ),
+        }
+    }
+    let mut checkpoints = Vec::new();
+    let ck_dir = dir.join("checkpoints");
+    if ck_dir.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&ck_dir)
+            .with_context(|| format!("cannot read {}", ck_dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir() && p.extension().is_none())
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().to_string());
+            let g_path = p.join("g_phi.json");
+            if !g_path.exists() {
+                continue; // baselines have no g_φ
+            }
+            let g_text = std::fs::read_to_string(&g_path)
+                .with_context(|| format!("cannot read {}", g_path.display()))?;
+            let g_phi = Mlp::from_json(&g_text).map_err(|errs| {
+                let e: Vec<String> = errs.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+                anyhow::anyhow!("{} is corrupt: {}", g_path.display(), e.join("; "))
+            })?;
+            let state_path = p.join("state.json");
+            let update = serde_json::from_str::<serde_json::Value>(
+                &std::fs::read_to_string(&state_path)
+                    .with_context(|| format!("cannot read {}", state_path.display()))?,
+            )
+            .ok()
+            .and_then(|v| v.get("updates").and_then(|u| u.as_u64()))
+            .with_context(|| format!("{} is corrupt (no `updates`)", state_path.display()))?
+                as usize;
+            checkpoints.push(CheckpointWeights {
+                name,
+                update,
+                g_phi,
+            });
+        }
+    }
+    Ok(Run {
+        training,
+        basis,
+        rows,
+        notes,
+        checkpoints,
+    })
+}
+
+/// Reads the `[monitor]` section of a rules file, reporting every problem.
+fn read_rules(path: &Path) -> Result<MonitorSection> {
+    #[derive(serde::Deserialize)]
+    struct RulesFile {
+        #[serde(default)]
+        monitor: MonitorSection,
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --rules {}", path.display()))?;
+    let file: RulesFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("--rules {}: {}", path.display(), e.message()))?;
+    let problems = file.monitor.problems();
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        bail!("--rules {}: invalid\n{}", path.display(), lines.join("\n"));
+    }
+    Ok(file.monitor)
+}
+
+/// Runs `esai monitor`; exit 0 when no halt-policy rule is broken, 4 otherwise.
+pub fn run(args: &MonitorArgs) -> Result<u8> {
+    let run = read_run(&args.dir)?;
+    let cfg = match &args.rules {
+        Some(p) => read_rules(p)?,
+        None => run.training.monitor.clone(),
+    };
+    let esai = run.training.esai.method.starts_with("esai");
+    let mut result = audit(
+        &cfg,
+        &run.basis,
+        &VerifyOracle,
+        &run.rows,
+        &run.checkpoints,
+        esai,
+    );
+    result.not_checked.extend(run.notes);
+    let json = serde_json::json!({
+        "schema": "esai.monitor-audit/v1",
+        "run": args.dir.display().to_string(),
+        "rules": cfg,
+        "audit": result,
+        "would_halt": result.would_halt(),
+    });
+    if let Some(out) = &args.out {
+        write_atomic(
+            out,
+            serde_json::to_string_pretty(&json)?.as_bytes(),
+            args.force,
+        )?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!(
+            "{}: {} metrics rows, {} checkpoints checked; {} finding(s){}",
+            args.dir.display(),
+            result.rows,
+            result.checkpoints,
+            result.findings.len(),
+            if result.would_halt() {
+                " — a halt-policy rule is broken"
+            } else {
+                ""
+            }
+        );
+        for f in &result.findings {
+            println!("{}", finding_line(f));
+        }
+        for n in &result.not_checked {
+            println!("not checked: {n}");
+        }
+    }
+    Ok(if result.would_halt() { EXIT_HALTED } else { 0 })
+}
