@@ -8,6 +8,8 @@ mod certify_cmd;
 mod evaluate_cmd;
 mod monitor_cmd;
 mod output;
+mod report_cmd;
+mod sweep_cmd;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,14 @@ enum Command {
     ///
     /// Exit codes: 0 no halt-policy rule broken, 4 one is, 2 invalid input.
     Monitor(monitor_cmd::MonitorArgs),
+    /// Run a grid of training runs (λ × methods × seeds × any spec key) in
+    /// parallel processes, each certified first and monitored; resumable, shardable.
+    ///
+    /// Exit codes: 0 no run failed, 1 a run failed, 130 interrupted, 2 invalid input.
+    Sweep(sweep_cmd::SweepArgs),
+    /// Tables (Markdown, CSV, JSON) with mean and 95% CI per point, the λ
+    /// transition and SVG figures of a sweep directory.
+    Report(report_cmd::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +56,8 @@ fn main() -> ExitCode {
         Command::Train(args) => train_cmd::run(&args),
         Command::Evaluate(args) => evaluate_cmd::run(&args),
         Command::Monitor(args) => monitor_cmd::run(&args),
+        Command::Sweep(args) => sweep_cmd::run(&args),
+        Command::Report(args) => report_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -36,5 +36,6 @@ pub mod graph;
 pub mod mlp;
 pub mod rng;
 pub mod spec;
+pub mod sweep;
 pub mod training;
 pub mod watch;
