@@ -75,7 +75,7 @@ fn metric_vs_lambda(report: &Report, metric: &str, title: &str) -> Result<String
     let min_pos = lambdas.iter().copied().fold(f64::INFINITY, f64::min);
     let max = lambdas.iter().copied().fold(0.0, f64::max);
     let (min_pos, max) = if min_pos.is_finite() {
-        (min_pos, max.max(min_pos * 10.0))
+        (min_pos, max)
     } else {
         (0.01, 10.0)
     };
@@ -111,6 +111,7 @@ fn metric_vs_lambda(report: &Report, metric: &str, title: &str) -> Result<String
             .map_err(err)?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
             .x_desc("λ (log scale)")
             .y_desc(title)
             .draw()
@@ -216,6 +217,7 @@ fn pareto(report: &Report) -> Result<String, String> {
             .map_err(err)?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
             .x_desc("prosocial rate")
             .y_desc("return")
             .draw()
@@ -269,6 +271,7 @@ fn curves(report: &Report) -> Result<String, String> {
             .map_err(err)?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
             .x_desc("environment steps")
             .y_desc("prosocial rate")
             .draw()
@@ -337,28 +340,15 @@ fn ablations(report: &Report) -> Result<String, String> {
                 ("sans-serif", 18),
             )
             .margin(12)
-            .x_label_area_size(110)
+            .x_label_area_size(10)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..n as f64, 0.0f64..1.05)
             .map_err(err)?;
-        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - x.floor() - 0.5).abs() < 0.26 {
-                    names.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .x_label_style(
-                ("sans-serif", 10)
-                    .into_font()
-                    .transform(FontTransform::Rotate90),
-            )
+            .disable_x_axis()
+            .light_line_style(WHITE)
             .y_desc("prosocial rate")
             .draw()
             .map_err(err)?;
@@ -375,6 +365,17 @@ fn ablations(report: &Report) -> Result<String, String> {
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(x + 0.5, *lo), (x + 0.5, *hi)],
                     BLACK.stroke_width(2),
+                )))
+                .map_err(err)?;
+            // The name runs up the bar (rotated), so long labels never collide.
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    bars[i].0.clone(),
+                    (x + 0.3, 0.02),
+                    ("sans-serif", 12)
+                        .into_font()
+                        .transform(FontTransform::Rotate270)
+                        .color(&BLACK),
                 )))
                 .map_err(err)?;
         }
