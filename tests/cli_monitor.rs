@@ -3,41 +3,15 @@
 //! normalisation, SIGTERM and kill -9 — each must stop at the right place
 //! and leave a run that resumes.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn esai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esai"))
-        .args(args)
-        .output()
-        .expect("run esai")
-}
-
-/// Runs `esai` and requires the exit code, showing its stderr otherwise.
-fn esai_code(code: i32, args: &[&str]) -> Output {
-    let out = esai(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "esai {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fast_spec() -> PathBuf {
     root().join("tests/monitor/fast.toml")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("esai-monitor-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 /// The fast spec with `edit` applied, written into `dir`.
@@ -68,13 +42,9 @@ fn rows(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// 6 updates of the fast spec, uninterrupted: the reference for resumes.
 fn reference_rows() -> Vec<serde_json::Value> {
-    let dir = tmp("reference");
+    let dir = tmp("monitor-reference");
     esai_code(0, &["train", s(&fast_spec()), "--out", s(&dir)]);
     let r = rows(&dir);
     assert_eq!(r.len(), 6);
@@ -84,7 +54,7 @@ fn reference_rows() -> Vec<serde_json::Value> {
 
 #[test]
 fn uncertified_spec_is_refused_and_a_forced_run_halts_before_training() {
-    let dir = tmp("uncertified");
+    let dir = tmp("monitor-uncertified");
     let spec = variant(&dir, |t| t.replace("gamma_e = 0.9", "gamma_e = 0.999"));
     let run = dir.join("run");
     let out = esai_code(2, &["train", s(&spec), "--out", s(&run)]);
@@ -107,7 +77,7 @@ fn uncertified_spec_is_refused_and_a_forced_run_halts_before_training() {
 
 #[test]
 fn forced_run_with_contraction_warned_halts_at_the_iae_threshold() {
-    let dir = tmp("threshold");
+    let dir = tmp("monitor-threshold");
     let spec = variant(&dir, |t| {
         t.replace("gamma_e = 0.9", "gamma_e = 0.999")
             .replace("lipschitz = 0.05", "lipschitz = 0.5")
@@ -137,7 +107,7 @@ fn forced_run_with_contraction_warned_halts_at_the_iae_threshold() {
 #[test]
 fn injected_nan_halts_within_one_step_and_the_checkpoint_resumes_cleanly() {
     let reference = reference_rows();
-    let run = tmp("nan");
+    let run = tmp("monitor-nan");
     esai_code(
         4,
         &[
@@ -171,7 +141,7 @@ fn injected_nan_halts_within_one_step_and_the_checkpoint_resumes_cleanly() {
 
 #[test]
 fn nan_loss_halts_at_the_first_gradient_step() {
-    let run = tmp("nanloss");
+    let run = tmp("monitor-nanloss");
     esai_code(
         4,
         &[
@@ -197,7 +167,7 @@ fn nan_loss_halts_at_the_first_gradient_step() {
 
 #[test]
 fn broken_spectral_normalisation_is_caught() {
-    let dir = tmp("drift");
+    let dir = tmp("monitor-drift");
     let spec = variant(&dir, |t| t + "\n[monitor]\ncheck_every = 1\n");
     let run = dir.join("run");
     esai_code(
@@ -259,7 +229,7 @@ fn long_spec(dir: &Path) -> PathBuf {
 
 #[test]
 fn kill_9_leaves_a_resumable_run_losing_at_most_one_checkpoint_interval() {
-    let dir = tmp("kill9");
+    let dir = tmp("monitor-kill9");
     let spec = long_spec(&dir);
     let run = dir.join("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_esai"))
@@ -298,7 +268,7 @@ fn kill_9_leaves_a_resumable_run_losing_at_most_one_checkpoint_interval() {
 
 #[test]
 fn sigterm_stops_cleanly_with_an_incident_and_resumes() {
-    let dir = tmp("sigterm");
+    let dir = tmp("monitor-sigterm");
     let spec = long_spec(&dir);
     let run = dir.join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_esai"))
@@ -332,7 +302,7 @@ fn sigterm_stops_cleanly_with_an_incident_and_resumes() {
 
 #[test]
 fn no_monitor_warns() {
-    let run = tmp("nomon");
+    let run = tmp("monitor-nomon");
     let out = esai_code(
         0,
         &[
@@ -360,7 +330,7 @@ fn no_monitor_warns() {
 
 #[test]
 fn offline_audit_applies_new_rules_and_refuses_broken_runs() {
-    let dir = tmp("audit");
+    let dir = tmp("monitor-audit");
     let run = dir.join("run");
     esai_code(0, &["train", s(&fast_spec()), "--out", s(&run)]);
     let clean = esai_code(0, &["monitor", s(&run), "--json"]);

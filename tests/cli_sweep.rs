@@ -2,40 +2,10 @@
 //! (2 λ × 2 seeds of ESAI + PPO × 2 seeds, short runs), resumability, and
 //! shard + merge giving the same report as an unsharded run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn esai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esai"))
-        .args(args)
-        .output()
-        .expect("run esai")
-}
-
-fn esai_code(code: i32, args: &[&str]) -> Output {
-    let out = esai(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "esai {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("esai-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use std::path::Path;
 
 /// Writes the report of `dir` and returns report.json.
 fn report(dir: &Path) -> serde_json::Value {
@@ -46,7 +16,7 @@ fn report(dir: &Path) -> serde_json::Value {
 #[test]
 fn small_sweep_reports_and_shards_merge_to_the_same_report() {
     let sweep = root().join("tests/sweeps/small.toml");
-    let whole = tmp("whole");
+    let whole = tmp("sweep-whole");
     let out = esai_code(
         0,
         &[
@@ -98,7 +68,11 @@ fn small_sweep_reports_and_shards_merge_to_the_same_report() {
     esai_code(2, &["report", s(&whole)]);
 
     // Two shards, merged: the same report.
-    let (a, b, merged) = (tmp("shard-a"), tmp("shard-b"), tmp("merged"));
+    let (a, b, merged) = (
+        tmp("sweep-shard-a"),
+        tmp("sweep-shard-b"),
+        tmp("sweep-merged"),
+    );
     esai_code(0, &["sweep", s(&sweep), "--out", s(&a), "--shard", "0/2"]);
     esai_code(0, &["sweep", s(&sweep), "--out", s(&b), "--shard", "1/2"]);
     let na = std::fs::read_dir(a.join("runs")).unwrap().count();
@@ -114,7 +88,7 @@ fn small_sweep_reports_and_shards_merge_to_the_same_report() {
 
 #[test]
 fn invalid_sweeps_are_refused_with_the_field_named() {
-    let dir = tmp("invalid");
+    let dir = tmp("sweep-invalid");
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(

@@ -1,41 +1,12 @@
 //! End-to-end tests of `esai train`: the run directory, overwrite rules,
 //! refusal of uncertified ESAI specs, and clear errors for bad overrides.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn esai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esai"))
-        .args(args)
-        .output()
-        .expect("run esai")
-}
-
-/// Runs `esai` and requires success, showing its stderr otherwise.
-fn esai_ok(args: &[&str]) -> Output {
-    let out = esai(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "esai {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("esai-train-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+mod common;
+use common::*;
 
 #[test]
 fn short_run_writes_config_metrics_checkpoint_and_summary() {
-    let dir = tmp("short");
+    let dir = tmp("train-short");
     let spec = root().join("specs/esai-helps.toml");
     let out = esai_ok(&[
         "train",
@@ -156,7 +127,7 @@ fn same_seed_gives_identical_metrics() {
 
 #[test]
 fn uncertified_esai_spec_is_refused_and_bad_method_named() {
-    let dir = tmp("refuse");
+    let dir = tmp("train-refuse");
     let spec = root().join("specs/not-certified.toml");
     let out = esai(&[
         "train",
@@ -191,7 +162,7 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
             })
             .collect()
     };
-    let full = tmp("full");
+    let full = tmp("train-full");
     esai_ok(&[
         "train",
         spec.to_str().unwrap(),
@@ -200,7 +171,7 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
         "--out",
         full.to_str().unwrap(),
     ]);
-    let split = tmp("split");
+    let split = tmp("train-split");
     let out = esai_ok(&[
         "train",
         spec.to_str().unwrap(),

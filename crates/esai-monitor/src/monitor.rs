@@ -169,6 +169,23 @@ impl Monitor {
         }
     }
 
+    /// The common start of every callback: the interrupt flag first, then
+    /// whether the rules run (counting check kind `check`).
+    fn begin(&mut self, place: &Place, check: usize) -> bool {
+        self.check_interrupt(place);
+        if self.rules_on {
+            self.state.checks[check] += 1;
+        }
+        self.rules_on
+    }
+
+    fn record_all(&mut self, found: Vec<Finding>) -> Flow {
+        for f in found {
+            self.record(f);
+        }
+        self.flow()
+    }
+
     fn check_interrupt(&mut self, place: &Place) {
         let Some(flag) = &self.interrupt else { return };
         let sig = flag.load(Ordering::SeqCst);
@@ -271,11 +288,9 @@ impl Watcher for Monitor {
             at: format!("rollout step {}", p.step),
             env_steps: p.env_steps,
         };
-        self.check_interrupt(&place);
-        if !self.rules_on {
+        if !self.begin(&place, 0) {
             return self.flow();
         }
-        self.state.checks[0] += 1;
         let cfg = self.cfg.clone();
         let mut found = Vec::new();
         if self.on(Rule::Nonfinite) {
@@ -376,10 +391,7 @@ impl Watcher for Monitor {
                 }
             }
         }
-        for f in found {
-            self.record(f);
-        }
-        self.flow()
+        self.record_all(found)
     }
 
     fn on_gradient_step(&mut self, p: &GradProbe) -> Flow {
@@ -388,11 +400,9 @@ impl Watcher for Monitor {
             at: format!("gradient step {}", p.step),
             env_steps: 0,
         };
-        self.check_interrupt(&place);
-        if !self.rules_on {
+        if !self.begin(&place, 1) {
             return self.flow();
         }
-        self.state.checks[1] += 1;
         let cfg = &self.cfg;
         let mut found = None;
         if self.on(Rule::Nonfinite) && !(p.loss.is_finite() && p.grad_norm.is_finite()) {
@@ -430,10 +440,7 @@ impl Watcher for Monitor {
                 ),
             ));
         }
-        if let Some(f) = found {
-            self.record(f);
-        }
-        self.flow()
+        self.record_all(found.into_iter().collect())
     }
 
     fn wants_g_phi(&self, update: usize) -> bool {
@@ -448,11 +455,9 @@ impl Watcher for Monitor {
             at: "end of update".into(),
             env_steps: p.env_steps,
         };
-        self.check_interrupt(&place);
-        if !self.rules_on {
+        if !self.begin(&place, 2) {
             return self.flow();
         }
-        self.state.checks[2] += 1;
         let cfg = self.cfg.clone();
         let mut found = Vec::new();
         if let (Some(what), true) = (p.nonfinite, self.on(Rule::Nonfinite)) {
@@ -498,9 +503,7 @@ impl Watcher for Monitor {
                 ));
             }
         }
-        for f in found {
-            self.record(f);
-        }
+        self.record_all(found);
         if let Some(g) = p.g_phi {
             return self.recertify(&place, g);
         }
