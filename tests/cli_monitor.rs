@@ -361,3 +361,32 @@ fn offline_audit_applies_new_rules_and_refuses_broken_runs() {
     assert!(String::from_utf8_lossy(&nodir.stderr).contains("not a directory"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn alpha_too_large_on_a_multi_agent_graph_is_refused_then_halted() {
+    let dir = tmp("monitor-alpha");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(root().join("specs/graph-dilemma.toml")).unwrap();
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        text.replace("alpha = 0.05", "alpha = 1.5")
+            .replace("rollout_steps = 64", "rollout_steps = 8")
+            .replace("minibatch = 128", "minibatch = 64"),
+    )
+    .unwrap();
+    let run = dir.join("run");
+    let out = esai_code(2, &["train", s(&spec), "--out", s(&run)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-uncertified"));
+    esai_code(
+        4,
+        &["train", s(&spec), "--out", s(&run), "--allow-uncertified"],
+    );
+    let inc = json(&run.join("incident.json"));
+    assert_eq!(inc["cause"]["rule"], "contraction");
+    // The live certificate used the 8-agent ring: ‖γI − αL‖ > 1 for α = 1.5.
+    let basis = json(&run.join("monitor_basis.json"));
+    assert_eq!(basis["agents"], 8);
+    assert!(basis["m2_upper"].as_f64().unwrap() > 1.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

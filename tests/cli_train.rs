@@ -205,3 +205,60 @@ fn paused_and_resumed_run_equals_uninterrupted_run() {
     std::fs::remove_dir_all(&full).unwrap();
     std::fs::remove_dir_all(&split).unwrap();
 }
+
+#[test]
+fn graph_dilemma_trains_esai_with_diffusion_and_ppo() {
+    let spec = root().join("specs/graph-dilemma.toml");
+    for method in ["esai", "ppo"] {
+        let dir = tmp(&format!("train-gd-{method}"));
+        let out = esai_ok(&[
+            "train",
+            s(&spec),
+            "--method",
+            method,
+            "--steps",
+            "4096",
+            "--out",
+            s(&dir),
+            "--json",
+        ]);
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            summary["updates"], 2,
+            "8 agents × 4 copies × 64 steps = 2048 per update"
+        );
+        assert_eq!(summary["final"]["gradient_steps"], 160);
+        let helps = summary["final"]["helps"].as_u64().unwrap();
+        let steals = summary["final"]["steals"].as_u64().unwrap();
+        assert!(helps > 0 && steals > 0, "agents act on their neighbours");
+        if method == "esai" {
+            let basis: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.join("monitor_basis.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(basis["agents"], 8, "the monitor checks the trained graph");
+            assert!(summary["final"]["iae_norm_max"].as_f64().unwrap() > 0.0);
+        }
+        esai_ok(&["evaluate", s(&dir), "--episodes", "1"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // The certificate's input box must contain what the environment produces.
+    let dir = tmp("train-gd-box");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("spec.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("reward_abs = 11.0", "reward_abs = 5.0"),
+    )
+    .unwrap();
+    let out = esai(&["train", s(&bad), "--out", s(&dir.join("run"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("inputs.reward_abs") && err.contains("≥ 11"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

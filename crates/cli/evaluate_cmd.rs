@@ -5,7 +5,6 @@ use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::training::Training;
-use esai_envs::moral_temptation::MoralTemptation;
 use esai_train::from_spec::configs;
 use esai_train::ppo::Trainer;
 use esai_train::CpuBackend;
@@ -67,7 +66,15 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
             p.len()
         )
     })?;
-    let env = MoralTemptation::new(ppo.num_envs, ppo.seed ^ 0xE7A1);
+    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1).map_err(|p| {
+        anyhow::anyhow!(
+            "cannot rebuild the run's environment: {}",
+            p.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
     let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     trainer

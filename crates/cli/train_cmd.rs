@@ -16,8 +16,7 @@ use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::training::METHODS;
-use esai_envs::moral_temptation::MoralTemptation;
-use esai_envs::VecEnv;
+use esai_envs::{AnyEnv, VecEnv};
 use esai_monitor::incident::{Incident, INCIDENT_SCHEMA};
 use esai_monitor::live::Basis;
 use esai_monitor::monitor::{Monitor, MonitorState};
@@ -148,7 +147,7 @@ struct RunFiles<'a> {
 /// Saves the last good state, writes the incident report, returns the exit code.
 fn stop_run(
     files: &RunFiles,
-    trainer: &Trainer<CpuBackend, MoralTemptation>,
+    trainer: &Trainer<CpuBackend, AnyEnv>,
     monitor: &Monitor,
     cause: Finding,
     discarded_update: usize,
@@ -335,7 +334,14 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         .iter()
         .map(|f| parse_fault(f))
         .collect::<Result<Vec<_>>>()?;
-    let env = MoralTemptation::new(ppo.num_envs, ppo.seed);
+    let env = esai_envs::from_spec(&spec, ppo.seed).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        anyhow::anyhow!(
+            "{}: cannot build the environment\n{}",
+            args.spec.display(),
+            lines.join("\n")
+        )
+    })?;
     let basis_path = dir.join("monitor_basis.json");
     let basis: Basis = if args.resume.is_some() {
         serde_json::from_str(

@@ -470,7 +470,8 @@ impl Spec {
             train: raw.train,
             monitor: raw.monitor,
         };
-        c.0.extend(training.problems());
+        let graph_agents = graph.as_ref().map_or(1, |g: &GraphSpec| g.graph.agents());
+        c.0.extend(training.problems(graph_agents));
         match (gamma_e, alpha, graph, update, c.0.is_empty()) {
             (Some(gamma_e), Some(alpha), Some(graph), Some(update), true) => Ok(Self {
                 gamma_e,

@@ -10,14 +10,27 @@
 use crate::spec::Problem;
 use serde::{Deserialize, Serialize};
 
+/// Environment names `[env] name` accepts.
+pub const ENVS: [&str; 2] = ["moral-temptation", "graph-dilemma"];
+
 /// `[env]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnvSection {
-    /// Environment name; `"moral-temptation"` is the one available. By default it.
+    /// One of [`ENVS`]. By default `"moral-temptation"`.
     pub name: String,
     /// Environment copies stepped together. By default 16.
     pub copies: usize,
+    /// graph-dilemma: groups of agents. By default 2.
+    pub groups: usize,
+    /// graph-dilemma: identity feature dimension. By default 4.
+    pub feature_dim: usize,
+    /// graph-dilemma: feature noise around the group direction. By default 0.3.
+    pub feature_noise: f64,
+    /// graph-dilemma: kin weight ω (what favouritism pays). By default 1.0.
+    pub kin_weight: f32,
+    /// graph-dilemma: steps per episode. By default 50.
+    pub episode_len: u32,
 }
 
 impl Default for EnvSection {
@@ -25,6 +38,11 @@ impl Default for EnvSection {
         Self {
             name: "moral-temptation".into(),
             copies: 16,
+            groups: 2,
+            feature_dim: 4,
+            feature_noise: 0.3,
+            kin_weight: 1.0,
+            episode_len: 50,
         }
     }
 }
@@ -324,8 +342,10 @@ pub struct Training {
 }
 
 impl Training {
-    /// Every problem with the values, each naming field, value and what is allowed.
-    pub fn problems(&self) -> Vec<Problem> {
+    /// Every problem with the values, each naming field, value and what is
+    /// allowed; `graph_agents` is the spec graph's size (the graph dilemma
+    /// has that many learners per copy).
+    pub fn problems(&self, graph_agents: usize) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut bad = |field: &str, value: String, allowed: &str| {
             out.push(Problem {
@@ -334,11 +354,11 @@ impl Training {
                 allowed: allowed.into(),
             })
         };
-        if self.env.name != "moral-temptation" {
+        if !ENVS.contains(&self.env.name.as_str()) {
             bad(
                 "env.name",
                 format!("{:?}", self.env.name),
-                "\"moral-temptation\"",
+                &format!("one of {}", ENVS.join(", ")),
             );
         }
         for (field, v) in [
@@ -356,12 +376,17 @@ impl Training {
                 bad(field, "0".into(), "an integer ≥ 1");
             }
         }
-        let rollout = self.env.copies * self.ppo.rollout_steps;
+        let agents = if self.env.name == "graph-dilemma" {
+            graph_agents
+        } else {
+            1
+        };
+        let rollout = self.env.copies * agents * self.ppo.rollout_steps;
         if self.ppo.minibatch > rollout && rollout > 0 {
             bad(
                 "ppo.minibatch",
                 self.ppo.minibatch.to_string(),
-                "at most env.copies × ppo.rollout_steps, or no gradient step is ever taken",
+                "at most env.copies × agents × ppo.rollout_steps, or no gradient step is ever taken",
             );
         }
         if !(self.ppo.lr.is_finite() && self.ppo.lr > 0.0) {
@@ -418,18 +443,18 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
-        assert!(Training::default().problems().is_empty());
+        assert!(Training::default().problems(1).is_empty());
         let mut t = Training::default();
         t.ppo.minibatch = 4096;
         t.esai.method = "cpo".into();
         t.ppo.clip = 0.0;
-        let p = t.problems();
+        let p = t.problems(1);
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["ppo.minibatch", "ppo.clip", "esai.method"]);
         let mut t = Training::default();
         t.monitor.iae_max = Some(-1.0);
         t.monitor.incident_rows = 0;
-        let p = t.problems();
+        let p = t.problems(1);
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["monitor.iae_max", "monitor.incident_rows"]);
     }

@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod graph_dilemma;
 pub mod moral_temptation;
 
 use esai_core::graph::Graph;
@@ -80,6 +81,9 @@ pub struct StepBatch {
     pub harm: Vec<f32>,
     /// Moral event of each agent's action, `[E][N]`.
     pub moral: Vec<MoralEvent>,
+    /// The agent (index within the copy) each agent's action was aimed at,
+    /// if any, `[E][N]` (multi-agent environments; `None` otherwise).
+    pub target: Vec<Option<usize>>,
     /// Whether the step ended the copy's episode, `[E]`.
     pub done: Vec<bool>,
     /// Return of each episode that ended this step (`NaN` where none ended), `[E]`.
@@ -96,6 +100,7 @@ impl StepBatch {
             reward: vec![0.0; e * n],
             harm: vec![0.0; e * n],
             moral: vec![MoralEvent::None; e * n],
+            target: vec![None; e * n],
             done: vec![false; e],
             episode_return: vec![f32::NAN; e],
         }
@@ -124,4 +129,124 @@ pub trait VecEnv {
     /// Restores a state written by [`VecEnv::save_state`] and refills `out`'s
     /// observations and masks.
     fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError>;
+}
+
+/// Every environment of this crate behind one type, chosen by name at run
+/// time (`[env] name` in a spec), so the trainer and the CLI are written once.
+pub enum AnyEnv {
+    /// `moral-temptation`.
+    MoralTemptation(moral_temptation::MoralTemptation),
+    /// `graph-dilemma`.
+    GraphDilemma(graph_dilemma::GraphDilemma),
+}
+
+macro_rules! delegate {
+    ($self:ident, $e:ident => $body:expr) => {
+        match $self {
+            AnyEnv::MoralTemptation($e) => $body,
+            AnyEnv::GraphDilemma($e) => $body,
+        }
+    };
+}
+
+impl VecEnv for AnyEnv {
+    fn num_envs(&self) -> usize {
+        delegate!(self, e => e.num_envs())
+    }
+    fn num_agents(&self) -> usize {
+        delegate!(self, e => e.num_agents())
+    }
+    fn obs_dim(&self) -> usize {
+        delegate!(self, e => e.obs_dim())
+    }
+    fn num_actions(&self) -> usize {
+        delegate!(self, e => e.num_actions())
+    }
+    fn graph(&self) -> &Graph {
+        delegate!(self, e => e.graph())
+    }
+    fn reset(&mut self, out: &mut StepBatch) {
+        delegate!(self, e => e.reset(out))
+    }
+    fn step(&mut self, actions: &[usize], out: &mut StepBatch) -> Result<(), EnvError> {
+        delegate!(self, e => e.step(actions, out))
+    }
+    fn save_state(&self) -> String {
+        delegate!(self, e => e.save_state())
+    }
+    fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError> {
+        delegate!(self, e => e.load_state(state, out))
+    }
+}
+
+/// The environment a spec's `[env]` names, with `[env] copies` copies.
+/// `seed` drives Moral Temptation's spawns; the graph dilemma's identities
+/// always come from `[train] seed`, so evaluation meets the trained
+/// population. Every problem (including an input box of `[inputs]` that does not
+/// contain what the environment produces, which would void the certificate)
+/// is reported at once.
+pub fn from_spec(
+    spec: &esai_core::spec::Spec,
+    seed: u64,
+) -> Result<AnyEnv, Vec<esai_core::spec::Problem>> {
+    use esai_core::spec::Problem;
+    let t = &spec.training;
+    let problem = |field: &str, value: String, allowed: String| Problem {
+        field: field.into(),
+        value,
+        allowed,
+    };
+    match t.env.name.as_str() {
+        "graph-dilemma" => {
+            let mut problems = Vec::new();
+            if spec.graph.laplacian != esai_core::graph::LaplacianKind::Row {
+                problems.push(problem(
+                    "graph.laplacian",
+                    "\"sym\"".into(),
+                    "\"row\" to train (the trainer diffuses with Eq. 3's row-normalised L)".into(),
+                ));
+            }
+            let cfg = graph_dilemma::DilemmaConfig {
+                groups: t.env.groups,
+                feature_dim: t.env.feature_dim,
+                feature_noise: t.env.feature_noise,
+                kin_weight: t.env.kin_weight,
+                episode_len: t.env.episode_len,
+            };
+            let env = graph_dilemma::GraphDilemma::new(
+                cfg,
+                spec.graph.graph.clone(),
+                t.env.copies,
+                t.train.seed,
+            )
+            .map_err(|e| vec![problem(&format!("env.{}", e.field), e.value, e.allowed)])?;
+            let i = spec.inputs;
+            for (field, have, need) in [
+                ("inputs.obs_norm", i.obs_norm, 1.0),
+                ("inputs.action_norm", i.action_norm, 1.0),
+                ("inputs.reward_abs", i.reward_abs, env.reward_bound() as f64),
+                (
+                    "inputs.harm_abs",
+                    i.harm_abs,
+                    graph_dilemma::STEAL_HARM as f64,
+                ),
+            ] {
+                if have < need {
+                    problems.push(problem(
+                        field,
+                        have.to_string(),
+                        format!("≥ {need}: the graph dilemma on this graph produces values up to {need}, and the certificate's input box must contain them"),
+                    ));
+                }
+            }
+            if problems.is_empty() {
+                Ok(AnyEnv::GraphDilemma(env))
+            } else {
+                Err(problems)
+            }
+        }
+        _ => Ok(AnyEnv::MoralTemptation(
+            moral_temptation::MoralTemptation::new(t.env.copies, seed),
+        )),
+    }
 }

@@ -38,8 +38,14 @@ pub fn configs(spec: &Spec) -> Result<(PpoConfig, Method), Vec<Problem>> {
             0.0
         }
     };
+    // One learner per agent of every copy.
+    let agents = if t.env.name == "graph-dilemma" {
+        spec.graph.graph.agents()
+    } else {
+        1
+    };
     let ppo = PpoConfig {
-        num_envs: t.env.copies,
+        num_envs: t.env.copies * agents,
         seed: t.train.seed,
         ppo: t.ppo.clone(),
     };
