@@ -4,11 +4,13 @@ use crate::certify_cmd::load_spec;
 use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use esai_core::spec::Spec;
 use esai_core::training::Training;
+use esai_envs::AnyEnv;
 use esai_train::from_spec::configs;
 use esai_train::ppo::Trainer;
 use esai_train::CpuBackend;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `esai evaluate`.
 #[derive(Args)]
@@ -38,48 +40,7 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
             out.display()
         );
     }
-    let cfg_path = args.dir.join("config.toml");
-    let text = std::fs::read_to_string(&cfg_path).with_context(|| {
-        format!(
-            "cannot read {} (is {} a run directory from esai train?)",
-            cfg_path.display(),
-            args.dir.display()
-        )
-    })?;
-    let table: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
-    let spec_path = table
-        .get("spec")
-        .and_then(|v| v.as_str())
-        .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
-    let mut spec = load_spec(std::path::Path::new(spec_path))?;
-    let training: Training = table
-        .get("training")
-        .cloned()
-        .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
-        .try_into()
-        .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
-    spec.training = training;
-    let (ppo, method) = configs(&spec).map_err(|p| {
-        anyhow::anyhow!(
-            "cannot rebuild the run's configuration: {} problems",
-            p.len()
-        )
-    })?;
-    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1).map_err(|p| {
-        anyhow::anyhow!(
-            "cannot rebuild the run's environment: {}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
-    let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    trainer
-        .load_checkpoint(&args.dir.join("checkpoints/final"))
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let (_, mut trainer) = load_trained(&args.dir)?;
     let results = [
         trainer.evaluate(args.episodes, true),
         trainer.evaluate(args.episodes, false),
@@ -107,4 +68,60 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// The spec and a trainer holding the final checkpoint of the finished run
+/// in `dir` (shared by `esai evaluate` and `esai audit`).
+pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
+    let cfg_path = dir.join("config.toml");
+    let text = std::fs::read_to_string(&cfg_path).with_context(|| {
+        format!(
+            "cannot read {} (is {} a run directory from esai train?)",
+            cfg_path.display(),
+            dir.display()
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
+    let spec_path = table
+        .get("spec")
+        .and_then(|v| v.as_str())
+        .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
+    let mut spec = load_spec(Path::new(spec_path))?;
+    let training: Training = table
+        .get("training")
+        .cloned()
+        .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
+        .try_into()
+        .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
+    spec.training = training;
+    let (ppo, method) = configs(&spec).map_err(|p| {
+        anyhow::anyhow!(
+            "cannot rebuild the run's configuration: {} problems",
+            p.len()
+        )
+    })?;
+    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1).map_err(|p| {
+        anyhow::anyhow!(
+            "cannot rebuild the run's environment: {}",
+            p.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let final_dir = dir.join("checkpoints/final");
+    if !final_dir.is_dir() {
+        bail!(
+            "{} has no checkpoints/final: a finished run is needed (resume it with esai train SPEC --resume {})",
+            dir.display(),
+            dir.display()
+        );
+    }
+    trainer
+        .load_checkpoint(&final_dir)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok((spec, trainer))
 }

@@ -4,6 +4,7 @@
 //! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage; `train`:
 //! 4 halted by the monitor, 130/143 stopped by SIGINT/SIGTERM.
 
+mod audit_cmd;
 mod certify_cmd;
 mod evaluate_cmd;
 mod monitor_cmd;
@@ -47,6 +48,10 @@ enum Command {
     /// Tables (Markdown, CSV, JSON) with mean and 95% CI per point, the λ
     /// transition and SVG figures of a sweep directory.
     Report(report_cmd::ReportArgs),
+    /// Similarity–cooperation bias report of a trained multi-agent run
+    /// (group × group rates, in/out-group gap, similarity slope, identity
+    /// probe, fairness metrics with CIs), as Markdown, HTML or JSON.
+    Audit(audit_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor_cmd::run(&args),
         Command::Sweep(args) => sweep_cmd::run(&args),
         Command::Report(args) => report_cmd::run(&args),
+        Command::Audit(args) => audit_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

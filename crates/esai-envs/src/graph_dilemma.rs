@@ -226,6 +226,36 @@ impl GraphDilemma {
         &self.feature[c][i]
     }
 
+    /// Groups per copy.
+    pub fn groups(&self) -> usize {
+        self.cfg.groups
+    }
+
+    /// Counterfactual identities: every agent of group `g` takes the feature
+    /// of an agent of group `g + 1 (mod G)` (the k-th of one group the k-th of
+    /// the next, cyclically). Groups — and so the kin payoffs — are unchanged;
+    /// only what agents observe of each other's identity moves. With `G = 1`
+    /// nothing changes.
+    pub fn swap_identities(&mut self) {
+        let g = self.cfg.groups;
+        for c in 0..self.copies.len() {
+            let members: Vec<Vec<usize>> = (0..g)
+                .map(|k| {
+                    (0..self.group[c].len())
+                        .filter(|&i| self.group[c][i] == k)
+                        .collect()
+                })
+                .collect();
+            let old = self.feature[c].clone();
+            for k in 0..g {
+                let donors = &members[(k + 1) % g];
+                for (r, &i) in members[k].iter().enumerate() {
+                    self.feature[c][i] = old[donors[r % donors.len()]].clone();
+                }
+            }
+        }
+    }
+
     /// The target of action `a` by agent `i`, if it names a present neighbour.
     pub fn target(&self, i: usize, a: usize) -> Option<usize> {
         let s = match a {
@@ -504,6 +534,23 @@ mod tests {
             e.step(&[9; 8], &mut b),
             Err(EnvError::ActionOutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn swapped_identities_keep_groups_and_exchange_features() {
+        let mut e = env(1.0);
+        let before: Vec<Vec<f32>> = (0..4).map(|i| e.feature(0, i).to_vec()).collect();
+        let groups: Vec<usize> = (0..4).map(|i| e.group(0, i)).collect();
+        e.swap_identities();
+        for i in 0..4 {
+            assert_eq!(e.group(0, i), groups[i]);
+            // Agent i now wears the feature of someone from the other group.
+            let donor = before
+                .iter()
+                .position(|f| f == e.feature(0, i))
+                .expect("a donor");
+            assert_ne!(groups[donor], groups[i]);
+        }
     }
 
     #[test]

@@ -662,6 +662,22 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     /// episodes; `greedy` picks the most probable legal action, otherwise
     /// actions are sampled. The IAE and Hebbian state evolve as in training.
     pub fn evaluate(&mut self, episodes: usize, greedy: bool) -> Evaluation {
+        self.evaluate_observed(episodes, greedy, &mut |_| {})
+    }
+
+    /// The environment (e.g. to inspect or alter identities for a probe).
+    pub fn env_mut(&mut self) -> &mut E {
+        &mut self.env
+    }
+
+    /// [`Trainer::evaluate`], showing every step's batch (after the
+    /// environment stepped) to `observe` — e.g. to count who helped whom.
+    pub fn evaluate_observed(
+        &mut self,
+        episodes: usize,
+        greedy: bool,
+        observe: &mut dyn FnMut(&StepBatch),
+    ) -> Evaluation {
         let a = self.env.num_actions();
         let agents = self.env.num_agents();
         self.env.reset(&mut self.batch);
@@ -701,6 +717,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             self.env
                 .step(&actions, &mut self.batch)
                 .expect("legal actions");
+            observe(&self.batch);
             if self.esai.is_some() {
                 let mut shaped = self.batch.reward.clone();
                 let _ = self.esai_step(
