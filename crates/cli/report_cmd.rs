@@ -117,7 +117,13 @@ fn record(dir: &Path, id: &str, settings: Vec<(String, toml::Value)>) -> Result<
             })
             .collect(),
         method: training.esai.method.clone(),
-        lambda: training.esai.lambda as f64,
+        // Through the f32's shortest decimal, so 0.3 reads 0.3, not 0.30000001….
+        lambda: training
+            .esai
+            .lambda
+            .to_string()
+            .parse()
+            .unwrap_or(training.esai.lambda as f64),
         seed: training.train.seed,
         status: status.into(),
         metrics,

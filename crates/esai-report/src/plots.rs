@@ -160,7 +160,7 @@ fn metric_vs_lambda(report: &Report, metric: &str, title: &str) -> Result<String
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperLeft)
             .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
