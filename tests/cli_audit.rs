@@ -32,6 +32,17 @@ fn audit_detects_favouritism_in_every_format_and_refuses_bad_runs() {
     ]);
     let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["schema"], "esai.audit/v1");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/schemas/audit.schema.json")).unwrap(),
+    )
+    .unwrap();
+    validate(&schema, &a).expect("the report follows docs/schemas/audit.schema.json");
+    let mut broken = a.clone();
+    broken["observed"]["help_gap"]["lo"] = serde_json::json!("low");
+    assert!(
+        validate(&schema, &broken).is_err(),
+        "the validator can fail"
+    );
     let gap = &a["observed"]["help_gap"];
     assert!(
         gap["lo"].as_f64().unwrap() > 0.0,

@@ -46,3 +46,79 @@ pub fn tmp(name: &str) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
+
+/// Checks `value` against the subset of JSON Schema our schemas use
+/// (`type`, `const`, `required`, `properties`, `items`, `anyOf`, local
+/// `$ref`s); returns the first violation with its path.
+pub fn validate(schema: &serde_json::Value, value: &serde_json::Value) -> Result<(), String> {
+    fn check(
+        root: &serde_json::Value,
+        s: &serde_json::Value,
+        v: &serde_json::Value,
+        path: &str,
+    ) -> Result<(), String> {
+        if let Some(r) = s.get("$ref").and_then(|r| r.as_str()) {
+            let target = r
+                .strip_prefix("#/")
+                .ok_or(format!("{path}: only local $ref"))?
+                .split('/')
+                .try_fold(root, |node, key| node.get(key))
+                .ok_or(format!("{path}: dangling $ref {r}"))?;
+            return check(root, target, v, path);
+        }
+        if let Some(any) = s.get("anyOf").and_then(|a| a.as_array()) {
+            if !any.iter().any(|alt| check(root, alt, v, path).is_ok()) {
+                return Err(format!("{path}: matches no anyOf alternative"));
+            }
+        }
+        if let Some(c) = s.get("const") {
+            if c != v {
+                return Err(format!("{path}: {v} ≠ const {c}"));
+            }
+        }
+        if let Some(t) = s.get("type") {
+            let types: Vec<&str> = match t {
+                serde_json::Value::String(x) => vec![x.as_str()],
+                serde_json::Value::Array(xs) => xs.iter().filter_map(|x| x.as_str()).collect(),
+                _ => vec![],
+            };
+            let ok = types.iter().any(|ty| match *ty {
+                "object" => v.is_object(),
+                "array" => v.is_array(),
+                "string" => v.is_string(),
+                "boolean" => v.is_boolean(),
+                "null" => v.is_null(),
+                "number" => v.is_number(),
+                "integer" => v.is_u64() || v.is_i64(),
+                _ => false,
+            });
+            if !ok {
+                return Err(format!("{path}: {v} is not of type {t}"));
+            }
+        }
+        if let Some(req) = s.get("required").and_then(|r| r.as_array()) {
+            for k in req.iter().filter_map(|k| k.as_str()) {
+                if v.get(k).is_none() {
+                    return Err(format!("{path}: missing required {k}"));
+                }
+            }
+        }
+        if let (Some(props), Some(obj)) = (
+            s.get("properties").and_then(|p| p.as_object()),
+            v.as_object(),
+        ) {
+            for (k, sub) in props {
+                if let Some(x) = obj.get(k) {
+                    check(root, sub, x, &format!("{path}.{k}"))?;
+                }
+            }
+        }
+        if let (Some(items), Some(arr)) = (s.get("items"), v.as_array()) {
+            for (i, x) in arr.iter().enumerate() {
+                check(root, items, x, &format!("{path}[{i}]"))?;
+            }
+        }
+        Ok(())
+    }
+    check(schema, schema, value, "$")
+}
