@@ -42,6 +42,14 @@ fn rows(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Trains `spec` into `run` with `fault` armed; requires the monitor's halt (exit 4).
+fn halt_with_fault(spec: &Path, run: &Path, fault: &str) {
+    esai_code(
+        4,
+        &["train", s(spec), "--out", s(run), "--inject-fault", fault],
+    );
+}
+
 /// 6 updates of the fast spec, uninterrupted: the reference for resumes.
 fn reference_rows() -> Vec<serde_json::Value> {
     let dir = tmp("monitor-reference");
@@ -108,17 +116,7 @@ fn forced_run_with_contraction_warned_halts_at_the_iae_threshold() {
 fn injected_nan_halts_within_one_step_and_the_checkpoint_resumes_cleanly() {
     let reference = reference_rows();
     let run = tmp("monitor-nan");
-    esai_code(
-        4,
-        &[
-            "train",
-            s(&fast_spec()),
-            "--out",
-            s(&run),
-            "--inject-fault",
-            "nan-iae@3:7",
-        ],
-    );
+    halt_with_fault(&fast_spec(), &run, "nan-iae@3:7");
     let inc = json(&run.join("incident.json"));
     assert_eq!(inc["cause"]["rule"], "nonfinite");
     assert_eq!(inc["cause"]["update"], 3);
@@ -142,17 +140,7 @@ fn injected_nan_halts_within_one_step_and_the_checkpoint_resumes_cleanly() {
 #[test]
 fn nan_loss_halts_at_the_first_gradient_step() {
     let run = tmp("monitor-nanloss");
-    esai_code(
-        4,
-        &[
-            "train",
-            s(&fast_spec()),
-            "--out",
-            s(&run),
-            "--inject-fault",
-            "nan-loss@2",
-        ],
-    );
+    halt_with_fault(&fast_spec(), &run, "nan-loss@2");
     let inc = json(&run.join("incident.json"));
     assert_eq!(inc["cause"]["rule"], "nonfinite");
     assert_eq!(
@@ -170,17 +158,7 @@ fn broken_spectral_normalisation_is_caught() {
     let dir = tmp("monitor-drift");
     let spec = variant(&dir, |t| t + "\n[monitor]\ncheck_every = 1\n");
     let run = dir.join("run");
-    esai_code(
-        4,
-        &[
-            "train",
-            s(&spec),
-            "--out",
-            s(&run),
-            "--inject-fault",
-            "scale-g@2:3",
-        ],
-    );
+    halt_with_fault(&spec, &run, "scale-g@2:3");
     let inc = json(&run.join("incident.json"));
     assert_eq!(inc["cause"]["rule"], "lipschitz_drift");
     assert_eq!(inc["cause"]["update"], 2);
@@ -190,17 +168,7 @@ fn broken_spectral_normalisation_is_caught() {
     // With the default interval the drift is still caught, later (its
     // consequences on the state bounds may halt the run even earlier).
     let run2 = dir.join("run2");
-    esai_code(
-        4,
-        &[
-            "train",
-            s(&fast_spec()),
-            "--out",
-            s(&run2),
-            "--inject-fault",
-            "scale-g@2:3",
-        ],
-    );
+    halt_with_fault(&fast_spec(), &run2, "scale-g@2:3");
     let rule = json(&run2.join("incident.json"))["cause"]["rule"].clone();
     assert!(
         ["lipschitz_drift", "iae_bound", "hebbian_bound"].contains(&rule.as_str().unwrap()),

@@ -70,9 +70,9 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// The spec and a trainer holding the final checkpoint of the finished run
-/// in `dir` (shared by `esai evaluate` and `esai audit`).
-pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
+/// `DIR/config.toml` of a run and its `[training]` (shared by every command
+/// that reads a run directory).
+pub fn read_run_config(dir: &Path) -> Result<(toml::Table, Training)> {
     let cfg_path = dir.join("config.toml");
     let text = std::fs::read_to_string(&cfg_path).with_context(|| {
         format!(
@@ -83,17 +83,25 @@ pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
     })?;
     let table: toml::Table = toml::from_str(&text)
         .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
-    let spec_path = table
-        .get("spec")
-        .and_then(|v| v.as_str())
-        .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
-    let mut spec = load_spec(Path::new(spec_path))?;
     let training: Training = table
         .get("training")
         .cloned()
         .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
         .try_into()
         .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
+    Ok((table, training))
+}
+
+/// The spec and a trainer holding the final checkpoint of the finished run
+/// in `dir` (shared by `esai evaluate` and `esai audit`).
+pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
+    let (table, training) = read_run_config(dir)?;
+    let cfg_path = dir.join("config.toml");
+    let spec_path = table
+        .get("spec")
+        .and_then(|v| v.as_str())
+        .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
+    let mut spec = load_spec(Path::new(spec_path))?;
     spec.training = training;
     let (ppo, method) = configs(&spec).map_err(|p| {
         anyhow::anyhow!(

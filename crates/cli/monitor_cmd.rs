@@ -218,21 +218,7 @@ fn read_run(dir: &Path) -> Result<Run> {
             dir.display()
         );
     }
-    let cfg_path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&cfg_path).with_context(|| {
-        format!(
-            "{}: cannot read config.toml; is this a run directory written by esai train?",
-            dir.display()
-        )
-    })?;
-    let table: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
-    let training: Training = table
-        .get("training")
-        .cloned()
-        .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
-        .try_into()
-        .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
+    let (_, training) = crate::evaluate_cmd::read_run_config(dir)?;
     let basis_path = dir.join("monitor_basis.json");
     let basis: Basis = serde_json::from_str(
         &std::fs::read_to_string(&basis_path)

@@ -218,22 +218,9 @@ resume with: {}",
 pub fn run(args: &TrainArgs) -> Result<u8> {
     let mut spec = load_spec(&args.spec)?;
     if let Some(dir) = &args.resume {
-        let cfg_path = dir.join("config.toml");
-        let text = std::fs::read_to_string(&cfg_path).with_context(|| {
-            format!(
-                "--resume {}: cannot read {}",
-                dir.display(),
-                cfg_path.display()
-            )
-        })?;
-        let table: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
-        spec.training = table
-            .get("training")
-            .cloned()
-            .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
-            .try_into()
-            .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
+        spec.training = crate::evaluate_cmd::read_run_config(dir)
+            .with_context(|| format!("--resume {}", dir.display()))?
+            .1;
     }
     let t = &mut spec.training;
     if let Some(m) = &args.method {

@@ -325,32 +325,34 @@ impl Watcher for Monitor {
             .as_ref()
             .map(|(_, l)| l)
             .filter(|_| found.is_empty());
-        if let Some(b) = live.and_then(|l| l.iae_bound) {
-            if self.on(Rule::IaeBound) {
-                if let Some((i, v)) = over(p.iae_norms, b * (1.0 + F32_SLACK)) {
-                    found.push(place.finding(
-                        &cfg,
-                        Rule::IaeBound,
-                        Some(i),
-                        v as f64,
-                        Some(b),
-                        format!("‖E‖ of agent {i} is {v} > B = {b:.6}, the certified bound of the current configuration"),
-                    ));
-                }
-            }
-        }
-        if let Some(bh) = live.and_then(|l| l.hebbian_bound) {
-            if self.on(Rule::HebbianBound) {
-                if let Some((i, v)) = over(p.hebbian_norms, bh * (1.0 + F32_SLACK)) {
-                    found.push(place.finding(
-                        &cfg,
-                        Rule::HebbianBound,
-                        Some(i),
-                        v as f64,
-                        Some(bh),
-                        format!("‖H‖_F of agent {i} is {v} > B_H = {bh:.6}"),
-                    ));
-                }
+        for (rule, norms, bound, what, name) in [
+            (
+                Rule::IaeBound,
+                p.iae_norms,
+                live.and_then(|l| l.iae_bound),
+                "‖E‖",
+                "B",
+            ),
+            (
+                Rule::HebbianBound,
+                p.hebbian_norms,
+                live.and_then(|l| l.hebbian_bound),
+                "‖H‖_F",
+                "B_H",
+            ),
+        ] {
+            let Some(b) = bound.filter(|_| self.on(rule)) else {
+                continue;
+            };
+            if let Some((i, v)) = over(norms, b * (1.0 + F32_SLACK)) {
+                found.push(place.finding(
+                    &cfg,
+                    rule,
+                    Some(i),
+                    v as f64,
+                    Some(b),
+                    format!("{what} of agent {i} is {v} > {name} = {b:.6}, the certified bound of the current configuration"),
+                ));
             }
         }
         if self.on(Rule::IaeThreshold) && found.is_empty() {
