@@ -262,3 +262,37 @@ fn graph_dilemma_trains_esai_with_diffusion_and_ppo() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bench_reports_throughput_breakdown_and_flops() {
+    let out = esai_ok(&[
+        "bench",
+        "--spec",
+        s(&root().join("tests/monitor/fast.toml")),
+        "--updates",
+        "1",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "esai and ppo");
+    for r in rows {
+        let f = |k: &str| r[k].as_f64().unwrap();
+        // The parts are measured separately and nest: ESAI step ⊂ rollout ⊂ update.
+        assert!(f("esai_step_seconds") <= f("rollout_seconds"), "{r}");
+        assert!(
+            f("rollout_seconds") + f("monitor_seconds") <= f("seconds"),
+            "{r}"
+        );
+        assert!(f("learn_seconds") > 0.0 && f("env_steps_per_second") > 0.0);
+        assert_eq!(r["env_steps"], 256, "one update of 4 copies × 64 steps");
+    }
+    assert_eq!(rows[1]["esai_step_seconds"], 0.0, "PPO has no ESAI step");
+    // ESAI does strictly more work per step than PPO on the same networks.
+    assert!(
+        rows[0]["flops_per_env_step_rollout"].as_f64().unwrap()
+            > rows[1]["flops_per_env_step_rollout"].as_f64().unwrap()
+    );
+    let bad = esai(&["bench", "--methods", "cpo"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -5,6 +5,7 @@
 //! 4 halted by the monitor, 130/143 stopped by SIGINT/SIGTERM.
 
 mod audit_cmd;
+mod bench_cmd;
 mod certify_cmd;
 mod evaluate_cmd;
 mod monitor_cmd;
@@ -52,6 +53,9 @@ enum Command {
     /// (group × group rates, in/out-group gap, similarity slope, identity
     /// probe, fairness metrics with CIs), as Markdown, HTML or JSON.
     Audit(audit_cmd::AuditArgs),
+    /// Measure training throughput at the reference configuration (monitor on):
+    /// env-steps/s, time breakdown, FLOPs per step and achieved FLOP/s.
+    Bench(bench_cmd::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_cmd::run(&args),
         Command::Report(args) => report_cmd::run(&args),
         Command::Audit(args) => audit_cmd::run(&args),
+        Command::Bench(args) => bench_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -186,6 +186,26 @@ pub struct UpdateMetrics {
     /// Of which watching: the start-of-update snapshot and the watcher's
     /// checks (the runtime monitor's overhead), seconds.
     pub watch_seconds: f32,
+    /// Of the rollout, the ESAI step (diffusion, g_φ, Hebbian read,
+    /// counterfactual forecasts for every action, regret), seconds.
+    pub esai_step_seconds: f32,
+}
+
+/// Floating-point work per environment step (per agent sample), counting a
+/// multiply-add as 2 FLOPs in the dense layers only (activations, softmax
+/// and element-wise work are not counted, so these are lower bounds).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FlopCount {
+    /// Acting: policy, value and (ESAI) attention, g_φ, Hebbian read and
+    /// the forecast target for every action.
+    pub rollout: f64,
+    /// Learning: epochs × (forward + backward ≈ 3 × forward) of every
+    /// trained network on the sample.
+    pub learn: f64,
+}
+
+fn mlp_flops(inputs: usize, hidden: usize, outputs: usize) -> f64 {
+    2.0 * (inputs * hidden + hidden * hidden + hidden * outputs) as f64
 }
 
 /// A fault to inject, for testing that watchers catch it. Each fires once.
@@ -498,6 +518,30 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             .expect("a snapshot of this trainer fits it");
     }
 
+    /// FLOPs per environment step of this configuration (see [`FlopCount`]).
+    pub fn flops_per_env_step(&self) -> FlopCount {
+        let (d, a, h) = (
+            self.env.obs_dim(),
+            self.env.num_actions(),
+            self.cfg.ppo.hidden,
+        );
+        let policy = mlp_flops(d, h, a) + mlp_flops(d, h, 1);
+        let (mut rollout, mut learn_fwd) = (policy, policy);
+        if let Some(s) = &self.esai {
+            let (k, he, m) = (s.cfg.k, s.cfg.hidden, s.cfg.read_dim);
+            let attention = 2.0 * (k * d) as f64;
+            let g = mlp_flops(k + d + a + 2, he, k);
+            let forecast = mlp_flops(d + a + 1 + m, he, k);
+            let read = 2.0 * (k * d * m) as f64;
+            rollout += attention + g + read + a as f64 * forecast;
+            learn_fwd += attention + g + read + forecast;
+        }
+        FlopCount {
+            rollout,
+            learn: self.cfg.ppo.epochs as f64 * 3.0 * learn_fwd,
+        }
+    }
+
     /// Arms a fault for a watcher to catch (tests, `esai train --inject-fault`).
     pub fn inject(&mut self, fault: Fault) {
         self.faults.push(fault);
@@ -806,6 +850,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             ),
             None => (0.0, 0.0),
         };
+        let mut esai_seconds = 0.0f32;
         for step in 0..t_len {
             let (zt, logits, values) = self.forward_inner(&inner);
             let nonfinite = if !logits.iter().all(|v| v.is_finite()) {
@@ -843,6 +888,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 .or_else(|| (!self.batch.reward.iter().all(|v| v.is_finite())).then_some("reward"));
             let mut norms = StepNorms::default();
             if self.esai.is_some() {
+                let t_esai = Instant::now();
                 norms = self.esai_step(
                     &inner,
                     &obs_t,
@@ -867,6 +913,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     s.e[0] = f32::NAN;
                     norms.e[0] = f32::NAN;
                 }
+                esai_seconds += t_esai.elapsed().as_secs_f32();
             }
             let t0 = Instant::now();
             let flow = watcher.on_step(&StepProbe {
@@ -1050,6 +1097,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             seconds: start.elapsed().as_secs_f32(),
             rollout_seconds,
             watch_seconds,
+            esai_step_seconds: esai_seconds,
         })
     }
 
