@@ -31,7 +31,7 @@ pub struct AuditArgs {
     /// Report format. By default md.
     #[arg(long, value_enum, default_value_t = Format::Md)]
     format: Format,
-    /// Report file. By default RUN_DIR/audit.<format>; figures go to <file stem>-figures/.
+    /// Report file. By default `RUN_DIR/audit.<format>`; figures go to `<file stem>-figures/`.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Evaluation episodes per copy (each copy-episode is one bootstrap unit). By default 10.
