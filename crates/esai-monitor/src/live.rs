@@ -168,15 +168,17 @@ impl LiveCertificate {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn basis() -> Basis {
+    /// The paper's configuration (‖M‖ = 0.9, L_g = 0.05, ‖g_φ(0)‖ ≤ 0.1,
+    /// C_u = 6) for `agents` agents and IAE dimension `k`.
+    pub(crate) fn paper_basis(agents: usize, k: usize) -> Basis {
         Basis {
             m2_upper: 0.9,
             minf_upper: 0.9,
-            agents: 4,
-            k: 2,
+            agents,
+            k,
             lipschitz_target: 0.05,
             declared_zero_output_norm: Some(0.1),
             input_norm: 6.0,
@@ -186,6 +188,10 @@ mod tests {
             verdict: "certified".into(),
             certified_iae_bound: Some(8.0),
         }
+    }
+
+    fn basis() -> Basis {
+        paper_basis(4, 2)
     }
 
     #[test]

@@ -536,20 +536,7 @@ mod tests {
     }
 
     fn basis() -> Basis {
-        Basis {
-            m2_upper: 0.9,
-            minf_upper: 0.9,
-            agents: 1,
-            k: 1,
-            lipschitz_target: 0.05,
-            declared_zero_output_norm: Some(0.1),
-            input_norm: 6.0,
-            obs_norm: 1.0,
-            eta_h: 0.001,
-            delta_h: 0.02,
-            verdict: "certified".into(),
-            certified_iae_bound: Some(8.0),
-        }
+        crate::live::tests::paper_basis(1, 1)
     }
 
     fn net(w: f64, b: f64) -> Mlp {
