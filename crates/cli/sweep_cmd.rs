@@ -404,7 +404,10 @@ fn run_point(exe: &Path, out: &Path, job: &Job, episodes: &str) -> String {
     if st != "trained" {
         let mut cmd = Command::new(exe);
         cmd.arg("train").arg(&job.spec_path);
-        if st == "partial" || st == "interrupted" {
+        // A run killed between its final checkpoint and summary.json cannot
+        // be resumed (it is finished); it is retrained from scratch.
+        let finished = dir.join("checkpoints/final").exists();
+        if (st == "partial" || st == "interrupted") && !finished {
             cmd.arg("--resume").arg(&dir);
         } else {
             cmd.arg("--out").arg(&dir).arg("--force");
