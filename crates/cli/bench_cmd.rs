@@ -6,6 +6,7 @@
 
 use crate::certify_cmd::load_spec;
 use crate::monitor_cmd::{basis_for, VerifyOracle};
+use crate::output::problems_error;
 use anyhow::{bail, Result};
 use clap::Args;
 use esai_core::spec::Spec;
@@ -59,28 +60,13 @@ struct Row {
 fn measure(spec: &Spec, method: &str, updates: usize) -> Result<Row> {
     let mut spec = spec.clone();
     spec.training.esai.method = method.into();
-    let (ppo, m) = configs(&spec).map_err(|p| {
-        anyhow::anyhow!(
-            "{}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let (ppo, m) = configs(&spec).map_err(|p| problems_error("cannot bench this spec", &p))?;
     let (k, diffusion) = match &m {
         Method::Esai(e) => (e.k, e.mechanisms.diffusion),
         _ => (0, true),
     };
-    let env = esai_envs::from_spec(&spec, ppo.seed).map_err(|p| {
-        anyhow::anyhow!(
-            "{}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let env = esai_envs::from_spec(&spec, ppo.seed)
+        .map_err(|p| problems_error("cannot build the environment", &p))?;
     let (cert, _) = certify(&spec, CertifyOptions::default());
     let basis = basis_for(&spec, &cert, env.graph(), k, diffusion);
     let rollout = ppo.num_envs * ppo.ppo.rollout_steps;

@@ -1,7 +1,7 @@
 //! `esai evaluate DIR`: greedy and stochastic evaluation of a trained run.
 
 use crate::certify_cmd::load_spec;
-use crate::output::write_atomic;
+use crate::output::{problems_error, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::spec::Spec;
@@ -103,21 +103,10 @@ pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
         .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
     let mut spec = load_spec(Path::new(spec_path))?;
     spec.training = training;
-    let (ppo, method) = configs(&spec).map_err(|p| {
-        anyhow::anyhow!(
-            "cannot rebuild the run's configuration: {} problems",
-            p.len()
-        )
-    })?;
-    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1).map_err(|p| {
-        anyhow::anyhow!(
-            "cannot rebuild the run's environment: {}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let (ppo, method) =
+        configs(&spec).map_err(|p| problems_error("cannot rebuild the run's configuration", &p))?;
+    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1)
+        .map_err(|p| problems_error("cannot rebuild the run's environment", &p))?;
     let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let final_dir = dir.join("checkpoints/final");

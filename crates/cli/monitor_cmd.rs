@@ -2,7 +2,7 @@
 //! oracle, the monitor basis of a run, incident reports, and
 //! `esai monitor DIR` (the offline audit of a run directory).
 
-use crate::output::write_atomic;
+use crate::output::{problems_error, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::graph::{Graph, LaplacianKind};
@@ -306,8 +306,10 @@ fn read_rules(path: &Path) -> Result<MonitorSection> {
         .map_err(|e| anyhow::anyhow!("--rules {}: {}", path.display(), e.message()))?;
     let problems = file.monitor.problems();
     if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        bail!("--rules {}: invalid\n{}", path.display(), lines.join("\n"));
+        return Err(problems_error(
+            format!("--rules {}: invalid", path.display()),
+            &problems,
+        ));
     }
     Ok(file.monitor)
 }

@@ -4,6 +4,16 @@ use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// One error listing every problem of an input, one per line under `context`
+/// (each problem already names its field, value and what is allowed).
+pub fn problems_error<P: std::fmt::Display>(
+    context: impl std::fmt::Display,
+    problems: &[P],
+) -> anyhow::Error {
+    let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    anyhow::anyhow!("{context}\n{}", lines.join("\n"))
+}
+
 /// Writes `bytes` to `path` via a temporary file in the same directory and a
 /// rename, so a reader never sees a half-written file. Refuses to replace an
 /// existing file unless `force`.

@@ -10,7 +10,7 @@
 //! plus `evaluation.json`, or `uncertified.json` / `failed.json`),
 //! `logs/<id>.log`, `status-<shard>.json`.
 
-use crate::output::write_atomic;
+use crate::output::{problems_error, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::spec::Spec;
@@ -171,11 +171,9 @@ pub fn run(args: &SweepArgs) -> Result<u8> {
     let text = std::fs::read_to_string(sweep_path)
         .with_context(|| format!("cannot read {}", sweep_path.display()))?;
     let sweep = Sweep::from_toml(&text).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        anyhow::anyhow!(
-            "{}: invalid sweep\n{}",
-            sweep_path.display(),
-            lines.join("\n")
+        problems_error(
+            format!("{}: invalid sweep", sweep_path.display()),
+            &problems,
         )
     })?;
     let base_dir = sweep_path

@@ -12,7 +12,7 @@
 
 use crate::certify_cmd::load_spec;
 use crate::monitor_cmd::{basis_for, write_incident, VerifyOracle, EXIT_HALTED};
-use crate::output::write_atomic;
+use crate::output::{problems_error, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::training::METHODS;
@@ -239,11 +239,9 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         t.train.steps = s;
     }
     let (ppo, method) = configs(&spec).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        anyhow::anyhow!(
-            "{}: cannot train this spec\n{}",
-            args.spec.display(),
-            lines.join("\n")
+        problems_error(
+            format!("{}: cannot train this spec", args.spec.display()),
+            &problems,
         )
     })?;
     let t = spec.training.clone();
@@ -322,11 +320,9 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         .map(|f| parse_fault(f))
         .collect::<Result<Vec<_>>>()?;
     let env = esai_envs::from_spec(&spec, ppo.seed).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        anyhow::anyhow!(
-            "{}: cannot build the environment\n{}",
-            args.spec.display(),
-            lines.join("\n")
+        problems_error(
+            format!("{}: cannot build the environment", args.spec.display()),
+            &problems,
         )
     })?;
     let basis_path = dir.join("monitor_basis.json");
