@@ -16,7 +16,7 @@ use esai_monitor::rules::Finding;
 use esai_verify::certify::{input_norm_upper, Certificate};
 use esai_verify::kernel::interval::Interval;
 use esai_verify::lipschitz::lipschitz_upper_bounds;
-use esai_verify::spectral::{lambda_max_upper, m_norms};
+use esai_verify::spectral::{lambda_max_upper, m_norms, m_norms_reweighted};
 use std::path::{Path, PathBuf};
 
 /// Exit code of a run halted by a monitor rule (and of `esai monitor` when
@@ -57,13 +57,15 @@ pub fn basis_for(
 ) -> Basis {
     let gamma = point(spec.gamma_e);
     let alpha = if diffusion { point(spec.alpha) } else { 0.0 };
-    let norms = m_norms(
-        graph,
-        LaplacianKind::Row,
-        Interval::around(gamma),
-        Interval::around(alpha),
-        lambda_max_upper(graph),
-    );
+    let (gi, ai) = (Interval::around(gamma), Interval::around(alpha));
+    let plain = m_norms(graph, LaplacianKind::Row, gi, ai, lambda_max_upper(graph));
+    // With learned similarities the trained L changes every update: bound
+    // every re-weighting, as `esai certify` does.
+    let norms = if spec.graph.similarity {
+        m_norms_reweighted(graph, gi, ai, &plain)
+    } else {
+        plain
+    };
     let (lipschitz_target, declared) = match &spec.update {
         UpdateBound::Declared {
             lipschitz,

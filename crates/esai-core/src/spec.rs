@@ -176,6 +176,8 @@ struct RawGraph {
     seed: Option<u64>,
     p: Option<f64>,
     grid_cols: Option<usize>,
+    #[serde(default)]
+    similarity: bool,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +232,11 @@ pub struct GraphSpec {
     pub laplacian: LaplacianKind,
     /// How it was given (for reports).
     pub source: GraphSource,
+    /// Diffusion weights are re-weighted at run time by learned identity
+    /// similarities `β_ij ∈ [0, 1]` (Eq. 9): the trained `L` is any row
+    /// Laplacian of the graph re-weighted that way, so the verifier bounds
+    /// `‖M‖` over all of them. Row Laplacian only.
+    pub similarity: bool,
 }
 
 /// What is known about `g_φ`'s Lipschitz constants.
@@ -658,10 +665,20 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
             }
         }
     };
+    let laplacian = laplacian?;
+    if g.similarity && laplacian != LaplacianKind::Row {
+        c.push(
+            "graph.similarity",
+            "true",
+            "only with laplacian = \"row\" (the verifier's bound over every similarity re-weighting needs row-normalised weights); set laplacian = \"row\" or similarity = false",
+        );
+        return None;
+    }
     Some(GraphSpec {
         graph,
-        laplacian: laplacian?,
+        laplacian,
         source,
+        similarity: g.similarity,
     })
 }
 

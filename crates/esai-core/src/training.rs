@@ -138,6 +138,10 @@ pub struct EsaiSection {
     pub cost_limit: f32,
     /// Lagrangian: dual step size. By default 0.05.
     pub dual_lr: f32,
+    /// Weight of the similarity-suppression regulariser
+    /// `λ_bias ‖Ã ⊙ S‖_F²` (Eq. 10, 13); used when `graph.similarity = true`.
+    /// By default 0.01 (paper 001, Table 2).
+    pub lambda_bias: f32,
 }
 
 impl Default for EsaiSection {
@@ -156,6 +160,7 @@ impl Default for EsaiSection {
             hidden: 64,
             cost_limit: 0.0,
             dual_lr: 0.05,
+            lambda_bias: 0.01,
         }
     }
 }
@@ -410,6 +415,7 @@ impl Training {
             ("esai.kappa", self.esai.kappa),
             ("esai.cost_limit", self.esai.cost_limit),
             ("esai.dual_lr", self.esai.dual_lr),
+            ("esai.lambda_bias", self.esai.lambda_bias),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 bad(field, v.to_string(), "a finite number ≥ 0");

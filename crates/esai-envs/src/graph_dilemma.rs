@@ -35,7 +35,7 @@
 //! reward lies in `[−(c + ωh + D·h), g + ωb + D·b]` — see
 //! [`GraphDilemma::reward_bound`].
 
-use crate::{EnvError, MoralEvent, StepBatch, VecEnv};
+use crate::{EnvError, Identities, MoralEvent, StepBatch, VecEnv};
 use esai_core::graph::Graph;
 use esai_core::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -322,6 +322,18 @@ impl VecEnv for GraphDilemma {
     fn graph(&self) -> &Graph {
         &self.graph
     }
+    fn identities(&self) -> Option<Identities> {
+        let f = self.cfg.feature_dim;
+        let blocks = std::iter::once(3)
+            .chain((0..self.d).map(|s| 3 + f + s * (f + 2) + 1))
+            .collect();
+        Some(Identities {
+            dim: f,
+            blocks,
+            scale: self.obs_scale(),
+            own: self.feature.iter().flatten().flatten().copied().collect(),
+        })
+    }
 
     fn reset(&mut self, out: &mut StepBatch) {
         let (n, dim, a) = (self.num_agents(), self.obs_dim(), self.num_actions());
@@ -511,6 +523,40 @@ mod tests {
         for c in 0..2 {
             let g0 = (0..4).filter(|&i| e.group(c, i) == 0).count();
             assert_eq!(g0, 2);
+        }
+    }
+
+    #[test]
+    fn identity_blocks_point_at_the_features_in_the_observation() {
+        let mut e = env(1.0);
+        let mut b = StepBatch::for_env(&e);
+        e.reset(&mut b);
+        let id = e.identities().expect("the dilemma has identities");
+        let (dim, f) = (e.obs_dim(), id.dim);
+        assert_eq!(id.blocks.len(), 1 + 2, "own + D = 2 slots");
+        for c in 0..2 {
+            for i in 0..4 {
+                let k = c * 4 + i;
+                let o = &b.obs[k * dim..(k + 1) * dim];
+                let own: Vec<f32> = o[id.blocks[0]..id.blocks[0] + f]
+                    .iter()
+                    .map(|x| x / id.scale)
+                    .collect();
+                for (x, y) in own.iter().zip(&id.own[k * f..(k + 1) * f]) {
+                    assert!((x - y).abs() < 1e-6);
+                }
+                for (s, &off) in id.blocks[1..].iter().enumerate() {
+                    let block = &o[off..off + f];
+                    match e.slots[i].get(s) {
+                        Some(&j) => {
+                            for (x, y) in block.iter().zip(e.feature(c, j)) {
+                                assert!((x / id.scale - y).abs() < 1e-6);
+                            }
+                        }
+                        None => assert!(block.iter().all(|&x| x == 0.0)),
+                    }
+                }
+            }
         }
     }
 

@@ -107,6 +107,23 @@ impl StepBatch {
     }
 }
 
+/// Where an environment's identity features sit in the observations, and
+/// every learner's own feature: what ESAI's identity embeddings `φ` (Eq. 9)
+/// are computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identities {
+    /// Feature dimension `F`.
+    pub dim: usize,
+    /// Offsets in one learner's observation where an `F`-long identity block
+    /// starts: its own first, then one per neighbour slot (the block of an
+    /// absent neighbour is zero).
+    pub blocks: Vec<usize>,
+    /// Every block holds `scale · f` with `‖f‖ = 1` (or 0 when absent).
+    pub scale: f32,
+    /// Every learner's own unit feature, `[E·N][F]` row-major.
+    pub own: Vec<f32>,
+}
+
 /// A batch of `E` environment copies with `N` learning agents each.
 pub trait VecEnv {
     /// Number of copies `E`.
@@ -129,6 +146,10 @@ pub trait VecEnv {
     /// Restores a state written by [`VecEnv::save_state`] and refills `out`'s
     /// observations and masks.
     fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError>;
+    /// The identity features, for environments whose agents have them.
+    fn identities(&self) -> Option<Identities> {
+        None
+    }
 }
 
 /// Every environment of this crate behind one type, chosen by name at run
@@ -176,6 +197,9 @@ impl VecEnv for AnyEnv {
     }
     fn load_state(&mut self, state: &str, out: &mut StepBatch) -> Result<(), EnvError> {
         delegate!(self, e => e.load_state(state, out))
+    }
+    fn identities(&self) -> Option<Identities> {
+        delegate!(self, e => e.identities())
     }
 }
 
@@ -245,6 +269,14 @@ pub fn from_spec(
                 Err(problems)
             }
         }
+        _ if spec.graph.similarity => Err(vec![problem(
+            "graph.similarity",
+            "true".into(),
+            format!(
+                "false for env.name = {:?}: similarity weighting needs agents with identity features (env.name = \"graph-dilemma\")",
+                t.env.name
+            ),
+        )]),
         _ => Ok(AnyEnv::MoralTemptation(
             moral_temptation::MoralTemptation::new(t.env.copies, seed),
         )),

@@ -93,6 +93,12 @@ pub struct EsaiConfig {
     pub harm_coef: f32,
     /// Which mechanisms are on. By default all.
     pub mechanisms: Mechanisms,
+    /// Identity embeddings and similarity-weighted diffusion (Eq. 9): on
+    /// when the spec says `graph.similarity = true`. By default off.
+    pub similarity: bool,
+    /// `λ_bias` of the similarity-suppression regulariser (Eq. 10, 13).
+    /// By default 0.01.
+    pub lambda_bias: f32,
 }
 
 impl Default for EsaiConfig {
@@ -116,6 +122,8 @@ impl Default for EsaiConfig {
             forecast_coef: 1.0,
             harm_coef: 1.0,
             mechanisms: Mechanisms::ALL,
+            similarity: false,
+            lambda_bias: 0.01,
         }
     }
 }
@@ -147,17 +155,79 @@ pub struct EsaiNets<B: Backend> {
     pub attention: Linear<B>,
     /// Hebbian read `W_r`: `R^{k·d} → R^m`.
     pub read: Linear<B>,
+    /// Identity embedding `W_φ`: `φ_i = W_φ f_i`, `R^F → R^F`, no bias,
+    /// starting at the identity (only with similarity weighting).
+    pub identity: Option<Linear<B>>,
+}
+
+/// Where identity blocks sit in an observation (see
+/// `esai_envs::Identities`): `F`, the block offsets, their scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityLayout {
+    /// Feature dimension `F`.
+    pub dim: usize,
+    /// Offsets of the `F`-long blocks, ascending.
+    pub blocks: Vec<usize>,
 }
 
 impl<B: Backend> EsaiNets<B> {
-    /// Fresh networks for observation length `d` and `a` actions.
-    pub fn new(cfg: &EsaiConfig, d: usize, a: usize, device: &B::Device) -> Self {
+    /// Fresh networks for observation length `d` and `a` actions;
+    /// `identity_dim` is `F` when identities are embedded.
+    pub fn new(
+        cfg: &EsaiConfig,
+        d: usize,
+        a: usize,
+        identity_dim: Option<usize>,
+        device: &B::Device,
+    ) -> Self {
         Self {
             g: Mlp::new(cfg.k + d + a + 2, cfg.hidden, cfg.k, device),
             forecast: Mlp::new(d + a + 1 + cfg.read_dim, cfg.hidden, cfg.k, device),
             attention: LinearConfig::new(cfg.k, d).init(device),
             read: LinearConfig::new(cfg.k * d, cfg.read_dim).init(device),
+            // The identity map: at the start φ = f, so β is the features'
+            // own cosine similarity and the policy sees what PPO sees.
+            identity: identity_dim.map(|f| Linear {
+                weight: burn::module::Param::from_tensor(Tensor::eye(f, device)),
+                bias: None,
+            }),
         }
+    }
+
+    /// The observation with every identity block `s·f` replaced by
+    /// `s·‖f‖·φ/‖φ‖`, `φ = W_φ f`: identity reaches the policy only through
+    /// the learned embedding. Each block keeps its norm, so `‖z‖` — and the
+    /// certified input box — is unchanged. Without identities: `z`.
+    pub fn embed(&self, z: Tensor<B, 2>, layout: Option<&IdentityLayout>) -> Tensor<B, 2> {
+        let (Some(w), Some(l)) = (&self.identity, layout) else {
+            return z;
+        };
+        let [m, d] = z.dims();
+        let mut parts = Vec::with_capacity(2 * l.blocks.len() + 1);
+        let mut prev = 0;
+        for &off in &l.blocks {
+            if off > prev {
+                parts.push(z.clone().slice([0..m, prev..off]));
+            }
+            let f = z.clone().slice([0..m, off..off + l.dim]);
+            let f_norm = f.clone().powf_scalar(2.0).sum_dim(1).sqrt();
+            let phi = w.forward(f);
+            let phi_norm = (phi.clone().powf_scalar(2.0).sum_dim(1) + 1e-12).sqrt();
+            parts.push(phi / phi_norm * f_norm);
+            prev = off + l.dim;
+        }
+        if prev < d {
+            parts.push(z.slice([0..m, prev..d]));
+        }
+        Tensor::cat(parts, 1)
+    }
+
+    /// Unit identity embeddings `φ_i/‖φ_i‖` of features `[n][F]`.
+    pub fn unit_embeddings(&self, features: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
+        let w = self.identity.as_ref()?;
+        let phi = w.forward(features);
+        let norm = (phi.clone().powf_scalar(2.0).sum_dim(1) + 1e-12).sqrt();
+        Some(phi / norm)
     }
 
     /// Eq. 7: `z̃ = softmax(W_a E + b_a) ⊙ z` (or `z` when attention is off).
@@ -168,6 +238,40 @@ impl<B: Backend> EsaiNets<B> {
             z
         }
     }
+}
+
+/// Eq. 9 on the host: `β_ij = max(0, cos(φ_i, φ_j))`, `φ = W_φ f`, for
+/// every stored edge of `graph` (in [`esai_core::graph::Graph::edges`]
+/// order) of every copy; `w` is `W_φ` as stored by burn (`[F][F]`,
+/// `φ = f W`), `own` every learner's feature `[copies·N][F]`. Returns
+/// `[copies][edges]`, each in `[0, 1]`.
+pub fn similarities(w: &[f32], f: usize, own: &[f32], graph: &esai_core::graph::Graph) -> Vec<f64> {
+    let n = graph.agents();
+    let phi: Vec<Vec<f64>> = own
+        .chunks(f)
+        .map(|x| {
+            let v: Vec<f64> = (0..f)
+                .map(|o| (0..f).map(|i| x[i] as f64 * w[i * f + o] as f64).sum())
+                .collect();
+            let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            v.into_iter()
+                .map(|a| if norm > 0.0 { a / norm } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let copies = phi.len() / n;
+    let mut out = Vec::with_capacity(copies * 2 * graph.edge_count());
+    for c in 0..copies {
+        for (i, j, _) in graph.edges() {
+            let cos: f64 = phi[c * n + i]
+                .iter()
+                .zip(&phi[c * n + j])
+                .map(|(a, b)| a * b)
+                .sum();
+            out.push(cos.clamp(0.0, 1.0));
+        }
+    }
+    out
 }
 
 /// Softmin reference (Eq. 5) for one agent: `π_ref(a) ∝ exp(−‖Ê(a)‖/τ)` and

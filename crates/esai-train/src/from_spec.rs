@@ -68,6 +68,8 @@ pub fn configs(spec: &Spec) -> Result<(PpoConfig, Method), Vec<Problem>> {
             read_dim: e.read_dim,
             hidden: e.hidden,
             mechanisms,
+            similarity: spec.graph.similarity,
+            lambda_bias: e.lambda_bias,
             ..EsaiConfig::default()
         })
     };

@@ -5,7 +5,8 @@
 //! rollouts produced zero minibatches and no update at all).
 
 use crate::esai::{
-    alignment_regret, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets, SpectralProjector,
+    alignment_regret, similarities, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets,
+    IdentityLayout, SpectralProjector,
 };
 use crate::policy::{ActorCritic, Mlp};
 use burn::grad_clipping::GradientClippingConfig;
@@ -153,6 +154,11 @@ pub struct UpdateMetrics {
     pub forecast_loss: Option<f32>,
     /// Mean harm-supervision loss (ESAI).
     pub harm_loss: Option<f32>,
+    /// Mean `‖Ã ⊙ S‖_F²` per copy (Eq. 10; ESAI with similarity weighting).
+    pub bias_loss: Option<f32>,
+    /// Mean `β_ij` over the graph's edges after the update (Eq. 9; ESAI
+    /// with similarity weighting).
+    pub similarity_mean: Option<f32>,
     /// Mean alignment regret of executed in-range HELPs (ESAI).
     pub ar_help: Option<f32>,
     /// Mean alignment regret of executed in-range STEALs (ESAI).
@@ -289,6 +295,8 @@ struct EsaiState<B: AutodiffBackend> {
     e: Vec<f32>,
     h: Vec<f32>,
     r_prev: Vec<f32>,
+    /// Where identity blocks sit (similarity weighting on).
+    identity: Option<IdentityLayout>,
 }
 
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -351,7 +359,21 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let ac = ActorCritic::new(d, a, cfg.ppo.hidden, &device);
         let (nets, esai) = match &method {
             Method::Esai(ec) => {
-                let nets = EsaiNets::new(ec, d, a, &device);
+                let identity = match (ec.similarity, env.identities()) {
+                    (false, _) => None,
+                    (true, Some(id)) => Some(IdentityLayout {
+                        dim: id.dim,
+                        blocks: id.blocks,
+                    }),
+                    (true, None) => {
+                        return Err(ConfigError {
+                            field: "similarity",
+                            value: "true".into(),
+                            allowed: "false for an environment without identity features".into(),
+                        })
+                    }
+                };
+                let nets = EsaiNets::new(ec, d, a, identity.as_ref().map(|l| l.dim), &device);
                 let target = nets.forecast.valid();
                 let state = EsaiState {
                     cfg: ec.clone(),
@@ -359,6 +381,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                     e: vec![0.0; n * ec.k],
                     h: vec![0.0; n * ec.k * d],
                     r_prev: vec![0.0; n],
+                    identity,
                 };
                 (Some(nets), Some(state))
             }
@@ -650,6 +673,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let zt = match (&self.esai, &inner.esai) {
             (Some(s), Some(nets)) => {
                 let e = Tensor::from_data(TensorData::new(s.e.clone(), [n, s.cfg.k]), dev);
+                let z = nets.embed(z, s.identity.as_ref());
                 nets.attend(e, z, s.cfg.mechanisms.attention)
             }
             _ => z,
@@ -976,7 +1000,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         let mb = self.cfg.ppo.minibatch;
         let mut idx: Vec<usize> = (0..total).collect();
         let mut steps = 0usize;
-        let mut acc = [0.0f32; 7];
+        let mut acc = [0.0f32; 8];
         let (mut grad_sum, mut grad_max) = (0.0f32, 0.0f32);
         for _ in 0..self.cfg.ppo.epochs {
             for k in (1..total).rev() {
@@ -1038,6 +1062,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             ("value_loss", acc[2] / s),
             ("forecast_loss", acc[5] / s),
             ("harm_loss", acc[6] / s),
+            ("bias_loss", acc[7] / s),
         ];
         let g_phi = self
             .agent
@@ -1081,6 +1106,8 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             clip_fraction: acc[4] / s,
             forecast_loss: self.esai.as_ref().map(|_| acc[5] / s),
             harm_loss: self.esai.as_ref().map(|_| acc[6] / s),
+            bias_loss: self.similarity_on().then_some(acc[7] / s),
+            similarity_mean: self.similarity_mean(),
             ar_help: mean(st.ar_help, st.n_ar_help),
             ar_steal: mean(st.ar_steal, st.n_ar_steal),
             iae_norm_mean: mean(st.e_norm_sum, st.e_count),
@@ -1138,6 +1165,17 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         } else {
             0.0
         };
+        // Eq. 9: β from the current identity embeddings, per copy and edge.
+        let beta = match (&nets.identity, self.env.identities()) {
+            (Some(w), Some(id)) => Some(similarities(
+                &w.weight.val().into_data().into_vec::<f32>().expect("f32"),
+                id.dim,
+                &id.own,
+                graph,
+            )),
+            _ => None,
+        };
+        let edges = graph.edge_count() * 2;
         let mut col = vec![0.0f64; agents];
         let mut out = vec![0.0f64; agents];
         for c in 0..n / agents {
@@ -1145,13 +1183,22 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
                 for (i, v) in col.iter_mut().enumerate() {
                     *v = s.e[(c * agents + i) * k + dim] as f64;
                 }
-                graph.apply_m(
-                    esai_core::graph::LaplacianKind::Row,
-                    s.cfg.gamma_e as f64,
-                    alpha,
-                    &col,
-                    &mut out,
-                );
+                match &beta {
+                    Some(b) => graph.apply_m_row_reweighted(
+                        &b[c * edges..(c + 1) * edges],
+                        s.cfg.gamma_e as f64,
+                        alpha,
+                        &col,
+                        &mut out,
+                    ),
+                    None => graph.apply_m(
+                        esai_core::graph::LaplacianKind::Row,
+                        s.cfg.gamma_e as f64,
+                        alpha,
+                        &col,
+                        &mut out,
+                    ),
+                }
                 for (i, v) in out.iter().enumerate() {
                     base[(c * agents + i) * k + dim] = *v as f32;
                 }
@@ -1301,9 +1348,52 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         norms
     }
 
+    fn similarity_on(&self) -> bool {
+        self.esai.as_ref().is_some_and(|s| s.identity.is_some())
+    }
+
+    /// Mean `β_ij` over every copy's edges for the current embeddings.
+    pub fn similarity_mean(&self) -> Option<f32> {
+        let w = self.agent.esai.as_ref()?.identity.as_ref()?;
+        let id = self.env.identities()?;
+        let beta = similarities(
+            &w.weight.val().into_data().into_vec::<f32>().expect("f32"),
+            id.dim,
+            &id.own,
+            self.env.graph(),
+        );
+        Some((beta.iter().sum::<f64>() / beta.len().max(1) as f64) as f32)
+    }
+
+    /// Eq. 10: `‖Ã ⊙ S‖_F² = Σ_edges (A_ij β_ij²)²` with `β` from the
+    /// current identity embeddings, averaged over the environment copies.
+    /// None without similarity weighting.
+    fn bias_loss(&self, nets: &EsaiNets<B>) -> Option<Tensor<B, 1>> {
+        let id = self.env.identities()?;
+        let graph = self.env.graph();
+        let n = graph.agents();
+        let copies = id.own.len() / (id.dim * n);
+        let phi = nets.unit_embeddings(self.tensor(id.own, [copies * n, id.dim]))?;
+        let (mut from, mut to, mut weight) = (Vec::new(), Vec::new(), Vec::new());
+        for c in 0..copies {
+            for (i, j, w) in graph.edges() {
+                from.push((c * n + i) as i64);
+                to.push((c * n + j) as i64);
+                weight.push(w as f32);
+            }
+        }
+        let e = from.len();
+        let pi = phi.clone().select(0, self.tensor::<i64, 1, Int>(from, [e]));
+        let pj = phi.select(0, self.tensor::<i64, 1, Int>(to, [e]));
+        let beta = burn::tensor::activation::relu((pi * pj).sum_dim(1).squeeze::<1>(1));
+        let w: Tensor<B, 1> = self.tensor(weight, [e]);
+        let term = (w * beta.powf_scalar(2.0)).powf_scalar(2.0).sum() / copies as f32;
+        Some(term)
+    }
+
     /// One gradient step on a minibatch; returns
     /// ([entropy, policy loss, value loss, kl, clip fraction, forecast loss,
-    /// harm loss], total loss, pre-clip gradient norm). `poison` makes the
+    /// harm loss, bias loss], total loss, pre-clip gradient norm). `poison` makes the
     /// loss NaN (fault injection).
     fn learn(
         &mut self,
@@ -1313,7 +1403,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         chunk: &[usize],
         ent_coef: f32,
         poison: bool,
-    ) -> ([f32; 7], f32, f32) {
+    ) -> ([f32; 8], f32, f32) {
         // burn 0.18's autodiff graph lives in one process-wide server; two
         // threads building and back-propagating graphs at once can corrupt
         // each other's steps (seen as a panic in backward). Gradient steps of
@@ -1351,11 +1441,14 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
 
         // ESAI: the policy sees z̃; g_φ and h_ψ get their own losses.
         let mut aux: Option<(Tensor<B, 1>, Tensor<B, 1>)> = None;
+        let mut bias: Option<Tensor<B, 1>> = None;
         let policy_in = match (&self.esai, &self.agent.esai) {
             (Some(s), Some(nets)) => {
                 let k = s.cfg.k;
                 let e_t: Tensor<B, 2> = self.tensor(pick(&ro.e, k), [m, k]);
-                let zt = nets.attend(e_t.clone(), obs_t.clone(), s.cfg.mechanisms.attention);
+                let embedded = nets.embed(obs_t.clone(), s.identity.as_ref());
+                let zt = nets.attend(e_t.clone(), embedded, s.cfg.mechanisms.attention);
+                bias = self.bias_loss(nets);
                 let oh: Tensor<B, 2> = self.tensor(one_hot(&acts, a), [m, a]);
                 let r: Tensor<B, 2> = self.tensor(pick(&ro.raw_reward, 1), [m, 1]);
                 let h1 = pick(&ro.harm, 1);
@@ -1410,6 +1503,11 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             hl = scalar(h.clone());
             loss = loss + f * s.cfg.forecast_coef + h * s.cfg.harm_coef;
         }
+        let mut bl = 0.0;
+        if let (Some(b), Some(s)) = (bias, &self.esai) {
+            bl = scalar(b.clone());
+            loss = loss + b * s.cfg.lambda_bias;
+        }
 
         let kl_v: Vec<f32> = ((ratio.clone() - 1.0) - log_ratio)
             .mean()
@@ -1426,6 +1524,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             clipped,
             fl,
             hl,
+            bl,
         ];
 
         if poison {

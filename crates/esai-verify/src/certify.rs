@@ -22,7 +22,7 @@ use crate::lipschitz::lipschitz_bounds;
 use crate::smt::{
     self, approx, enclose, exact, QueryOutcome, RatRange, RegionProblem, SpectralModel,
 };
-use crate::spectral::{lambda_max_upper, m_norms, MNorms, NormBound};
+use crate::spectral::{lambda_max_upper, m_norms, m_norms_reweighted, MNorms, NormBound};
 use crate::synth::{self, AlphaSup, Fixed, RobustPoint};
 use esai_core::graph::LaplacianKind;
 use esai_core::spec::{GraphSource, Param, Spec, UpdateBound};
@@ -209,6 +209,10 @@ pub struct SpecSummary {
     pub update: String,
     /// True if any parameter is an interval.
     pub region: bool,
+    /// True if the diffusion weights are re-weighted by learned identity
+    /// similarities (`graph.similarity`): norms of M hold for every such
+    /// re-weighting.
+    pub similarity: bool,
 }
 
 /// Wall time of one phase of `certify`.
@@ -361,17 +365,14 @@ fn corner_norms(spec: &Spec, lambda_hi: f64) -> (Vec<(f64, f64, MNorms)>, MNorms
     let mut all = Vec::new();
     for gm in corners(spec.gamma_e) {
         for al in corners(spec.alpha) {
-            all.push((
-                gm,
-                al,
-                m_norms(
-                    &g.graph,
-                    g.laplacian,
-                    Interval::around(gm),
-                    Interval::around(al),
-                    lambda_hi,
-                ),
-            ));
+            let (gi, ai) = (Interval::around(gm), Interval::around(al));
+            let plain = m_norms(&g.graph, g.laplacian, gi, ai, lambda_hi);
+            let norms = if g.similarity {
+                m_norms_reweighted(&g.graph, gi, ai, &plain)
+            } else {
+                plain
+            };
+            all.push((gm, al, norms));
         }
     }
     let worst = all
@@ -402,7 +403,8 @@ fn corner_norms(spec: &Spec, lambda_hi: f64) -> (Vec<(f64, f64, MNorms)>, MNorms
 fn row_profiles(spec: &Spec) -> Vec<(f64, f64)> {
     let g = &spec.graph.graph;
     let mut profiles = Vec::new();
-    if (0..g.agents()).any(|i| g.neighbours(i).next().is_none()) {
+    // Learned similarities can zero a whole row.
+    if spec.graph.similarity || (0..g.agents()).any(|i| g.neighbours(i).next().is_none()) {
         profiles.push((0.0, 0.0));
     }
     if g.edge_count() > 0 {
@@ -647,9 +649,16 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
             lambda_hi,
         };
         let max_norm = synth::alpha_max_max_norm(&f, gamma, &profiles);
-        let frobenius = synth::alpha_max_spectral(&f, gamma, f.l_e);
+        // The spectral syntheses speak of the given weights only; with
+        // learned similarities only the max-norm answer (weight-invariant
+        // for the row Laplacian) holds for the trained L.
+        let frobenius = (!g.similarity)
+            .then(|| synth::alpha_max_spectral(&f, gamma, f.l_e))
+            .flatten();
         // With L_E = L_g (declared without e_lipschitz) both answers coincide.
-        let proposition1 = if f.l_g == f.l_e {
+        let proposition1 = if g.similarity {
+            None
+        } else if f.l_g == f.l_e {
             frobenius.clone()
         } else {
             synth::alpha_max_spectral(&f, gamma, f.l_g)
@@ -699,6 +708,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
                 UpdateBound::Weights { path, .. } => format!("weights: {path}"),
             },
             region,
+            similarity: g.similarity,
         },
         spectral_norm: NormReport {
             lower: worst.two.lower,

@@ -240,6 +240,50 @@ pub fn inf_norm_bound(m: &ISparse) -> NormBound {
     }
 }
 
+/// Bounds on `‖M‖₂` and `‖M‖_∞` that hold for the row Laplacian of
+/// `graph` with its edge weights multiplied by ANY similarities
+/// `β_ij ∈ [0, 1]` (Eq. 9; rows whose re-weighted sum is 0 are zero rows).
+/// `unweighted` is [`m_norms`] of the graph itself (β ≡ 1, one admissible
+/// re-weighting), which supplies the lower bounds.
+///
+/// Why it is sound: `M = C + α P̂`, `C` diagonal with entries `γ − α`
+/// (rows that diffuse) or `γ` (zero rows), `P̂` row-stochastic on the rows
+/// that diffuse and zero elsewhere, with `P̂_ij ∈ [0, 1]` only on edges. So
+/// `‖M‖_∞ ≤ max(|γ − α| + α, |γ|)`, and `‖P̂‖₂ ≤ √(‖P̂‖₁ ‖P̂‖_∞) ≤ √Δ`
+/// (`Δ` the largest degree: a column sums at most `Δ` entries ≤ 1), hence
+/// `‖M‖₂ ≤ max(|γ − α|, |γ|) + α √Δ`. Every operation is outward rounded.
+pub fn m_norms_reweighted(
+    graph: &Graph,
+    gamma: Interval,
+    alpha: Interval,
+    unweighted: &MNorms,
+) -> MNorms {
+    let max_deg = (0..graph.agents())
+        .map(|i| graph.neighbours(i).count())
+        .max()
+        .unwrap_or(0);
+    let diag = (gamma - alpha).abs().max(gamma.abs());
+    let sqrt_deg = Interval::point(max_deg as f64)
+        .sqrt()
+        .expect("a degree is ≥ 0");
+    let two_upper = (diag + alpha.abs() * sqrt_deg).hi();
+    let inf_upper = ((gamma - alpha).abs() + alpha.abs()).max(gamma.abs()).hi();
+    MNorms {
+        two: NormBound {
+            lower: unweighted.two.lower.min(two_upper),
+            upper: two_upper,
+            method: format!("any similarity re-weighting: max(|γ−α|, |γ|) + α√Δ, Δ = {max_deg}"),
+        },
+        inf: NormBound {
+            lower: unweighted.inf.lower.min(inf_upper),
+            upper: inf_upper,
+            method: "any similarity re-weighting: max(|γ−α| + α, |γ|)".into(),
+        },
+        a2_closed_form: unweighted.a2_closed_form,
+        lambda_max_upper: unweighted.lambda_max_upper,
+    }
+}
+
 /// Bounds on `‖M‖₂` and `‖M‖_∞` for enclosed `γ_E` and `α`.
 pub fn m_norms(
     graph: &Graph,
@@ -279,5 +323,70 @@ pub fn m_norms(
         },
         a2_closed_form: a2,
         lambda_max_upper: lambda_hi,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use esai_core::rng::SplitMix64;
+
+    /// The dense `M` of a re-weighted row Laplacian, column by column.
+    fn dense_reweighted(g: &Graph, beta: &[f64], gamma: f64, alpha: f64) -> IMat {
+        let n = g.agents();
+        let mut data = vec![Interval::point(0.0); n * n];
+        let (mut x, mut y) = (vec![0.0; n], vec![0.0; n]);
+        for j in 0..n {
+            x.iter_mut().for_each(|v| *v = 0.0);
+            x[j] = 1.0;
+            g.apply_m_row_reweighted(beta, gamma, alpha, &x, &mut y);
+            for i in 0..n {
+                data[i * n + j] = Interval::point(y[i]);
+            }
+        }
+        IMat::new(n, n, data)
+    }
+
+    #[test]
+    fn reweighted_bounds_hold_for_random_similarities() {
+        let mut rng = SplitMix64::new(11);
+        let graphs = [
+            Graph::ring(9),
+            Graph::grid(3, 4),
+            Graph::erdos_renyi(12, 0.4, 5),
+            Graph::complete(6),
+        ];
+        for g in &graphs {
+            for &(gamma, alpha) in &[(0.9, 0.05), (0.5, 0.8), (0.2, 0.6)] {
+                let (gi, ai) = (Interval::around(gamma), Interval::around(alpha));
+                let plain = m_norms(g, LaplacianKind::Row, gi, ai, lambda_max_upper(g));
+                let any = m_norms_reweighted(g, gi, ai, &plain);
+                assert!(any.two.lower <= any.two.upper && any.inf.lower <= any.inf.upper);
+                for trial in 0..30 {
+                    let edges = g.edges().count();
+                    // Some trials zero whole rows, some use extreme 0/1 weights.
+                    let beta: Vec<f64> = (0..edges)
+                        .map(|_| match trial % 3 {
+                            0 => rng.next_f64(),
+                            1 => (rng.next_f64() < 0.5) as u8 as f64,
+                            _ => rng.next_f64() * rng.next_f64() * 1e-3,
+                        })
+                        .collect();
+                    let m = dense_reweighted(g, &beta, gamma, alpha);
+                    let exact_two = dense_spectral_bound(&m);
+                    assert!(
+                        exact_two.lower <= any.two.upper,
+                        "‖M‖₂ ≥ {} > claimed {}",
+                        exact_two.lower,
+                        any.two.upper
+                    );
+                    let n = g.agents();
+                    let inf = (0..n)
+                        .map(|i| (0..n).map(|j| m.get(i, j).mag()).sum::<f64>())
+                        .fold(0.0, f64::max);
+                    assert!(inf <= any.inf.upper * (1.0 + 1e-12));
+                }
+            }
+        }
     }
 }
