@@ -122,3 +122,62 @@ fn audit_refuses_a_single_agent_run() {
     assert!(String::from_utf8_lossy(&err.stderr).contains("graph-dilemma"));
     std::fs::remove_dir_all(&run).unwrap();
 }
+
+#[test]
+fn audit_of_a_sweep_reports_the_tradeoff_per_point_and_reuses_run_audits() {
+    let dir = tmp("audit-sweep");
+    let sweep = dir.join("sweep");
+    esai_ok(&[
+        "sweep",
+        s(&root().join("tests/sweeps/bias-small.toml")),
+        "--out",
+        s(&sweep),
+        "--jobs",
+        "2",
+    ]);
+    let out = esai_ok(&["audit", s(&sweep), "--json", "--resamples", "200"]);
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["schema"], "esai.audit-tradeoff/v1");
+    let points = t["points"].as_array().unwrap();
+    let labels: Vec<&str> = points
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["lambda-bias-0_method-esai", "lambda-bias-10_method-esai"]
+    );
+    for p in points {
+        assert_eq!(p["seeds"], 2);
+        let g = &p["help_gap"];
+        assert!(g["lo"].as_f64().unwrap() <= g["value"].as_f64().unwrap());
+        assert!(g["value"].as_f64().unwrap() <= g["hi"].as_f64().unwrap());
+        assert!(p["mean_return"]["value"].as_f64().unwrap().is_finite());
+    }
+    for f in ["tradeoff.md", "tradeoff.json", "tradeoff.svg"] {
+        assert!(sweep.join(f).is_file(), "{f} written");
+    }
+    let svg = std::fs::read_to_string(sweep.join("tradeoff.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("lambda-bias-10_method-esai"));
+    // Each run's audit is kept; a second call reuses them (same numbers)
+    // and refuses to overwrite the report without --force.
+    let run_audit = sweep.join("runs/lambda-bias-0_method-esai_seed-0/audit.json");
+    let before = std::fs::metadata(&run_audit).unwrap().modified().unwrap();
+    esai_code(2, &["audit", s(&sweep)]);
+    let again = esai_ok(&[
+        "audit",
+        s(&sweep),
+        "--json",
+        "--format",
+        "json",
+        "--out",
+        s(&dir.join("again.json")),
+    ]);
+    let t2: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(t2["points"], t["points"]);
+    assert_eq!(
+        std::fs::metadata(&run_audit).unwrap().modified().unwrap(),
+        before
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

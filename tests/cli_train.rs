@@ -296,3 +296,35 @@ fn bench_reports_throughput_breakdown_and_flops() {
     let bad = esai(&["bench", "--methods", "cpo"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn similarity_weighting_is_certified_over_every_reweighting_and_needs_identities() {
+    let spec = root().join("specs/graph-dilemma-similarity.toml");
+    let out = esai_ok(&["certify", s(&spec), "--json"]);
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["verdict"], "certified");
+    assert_eq!(c["spec"]["similarity"], true);
+    assert_eq!(c["certified_by"], serde_json::json!(["max_norm"]));
+    // The spectral syntheses speak of fixed weights only.
+    assert!(c["alpha_max"]["frobenius"].is_null());
+    assert!(c["alpha_max"]["max_norm"].is_object());
+    // Without identities there is nothing to weight by.
+    let dir = tmp("train-sim-mt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("spec.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(root().join("specs/paper-default.toml"))
+            .unwrap()
+            .replace("[graph]", "[graph]\nsimilarity = true"),
+    )
+    .unwrap();
+    let out = esai(&["train", s(&bad), "--out", s(&dir.join("run"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("graph.similarity") && err.contains("graph-dilemma"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

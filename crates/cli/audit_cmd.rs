@@ -4,12 +4,14 @@
 
 use crate::evaluate_cmd::load_trained;
 use crate::output::write_atomic;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use esai_audit::{audit, Audit, Population, Rollouts, Thresholds, Unit};
+use esai_audit::{audit, Audit, Ci, Population, Rollouts, Thresholds, TradeoffPoint, Unit};
 use esai_envs::{AnyEnv, MoralEvent, VecEnv};
+use esai_report::stats::estimate;
 use esai_train::ppo::Trainer;
 use esai_train::CpuBackend;
+use std::path::Path;
 use std::path::PathBuf;
 
 /// Report formats.
@@ -26,7 +28,11 @@ pub enum Format {
 /// Arguments of `esai audit`.
 #[derive(Args)]
 pub struct AuditArgs {
-    /// A finished run directory of a multi-agent environment (graph-dilemma).
+    /// A finished run directory of a multi-agent environment (graph-dilemma),
+    /// or a sweep directory (`esai sweep --out DIR`): then every finished run
+    /// is audited (observed identities; its `audit.json` is kept and reused)
+    /// and the report is the fairness–performance trade-off across points,
+    /// by default `DIR/tradeoff.<format>` with `tradeoff.svg`.
     dir: PathBuf,
     /// Report format. By default md.
     #[arg(long, value_enum, default_value_t = Format::Md)]
@@ -200,6 +206,207 @@ fn markdown(a: &Audit, run: &str, fig: &dyn Fn(&str) -> String) -> String {
     md
 }
 
+/// The audit of one finished run directory.
+fn audit_run(dir: &Path, args: &AuditArgs, counterfactual: bool) -> Result<Audit> {
+    let (spec, mut trainer) = load_trained(dir)?;
+    if !matches!(trainer.env_mut(), AnyEnv::GraphDilemma(_)) {
+        bail!(
+            "{}: trained on env {:?}; esai audit needs a multi-agent run (env name = \"graph-dilemma\")",
+            dir.display(),
+            spec.training.env.name
+        );
+    }
+    let observed = collect(&mut trainer, args.episodes);
+    let counterfactual = counterfactual.then(|| {
+        if let AnyEnv::GraphDilemma(env) = trainer.env_mut() {
+            env.swap_identities();
+        }
+        collect(&mut trainer, args.episodes)
+    });
+    let thresholds = Thresholds {
+        max_difference: args.max_difference,
+        min_ratio: args.min_ratio,
+    };
+    Ok(audit(
+        &observed,
+        counterfactual.as_ref(),
+        thresholds,
+        args.resamples,
+    ))
+}
+
+/// A sweep output directory (`esai sweep --out DIR`).
+fn is_sweep(dir: &Path) -> bool {
+    dir.join("sweep.toml").is_file() && dir.join("runs").is_dir()
+}
+
+fn to_ci(e: Option<esai_report::stats::Estimate>) -> Ci {
+    e.map_or(
+        Ci {
+            value: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        },
+        |e| Ci {
+            value: e.mean,
+            lo: e.lo,
+            hi: e.hi,
+        },
+    )
+}
+
+/// `esai audit SWEEP_DIR`: audits every finished run (each run's
+/// `audit.json` is kept and reused, so a re-run only audits new runs), then
+/// groups runs that differ only in the seed: mean and 95% Student-t
+/// interval over seeds of the HELP and STEAL gaps, return and prosocial
+/// rate (stochastic evaluation, `evaluation.json`), and the trade-off plot.
+fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
+    let runs = args.dir.join("runs");
+    let mut ids: Vec<String> = std::fs::read_dir(&runs)
+        .with_context(|| format!("cannot list {}", runs.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("summary.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    ids.sort();
+    if ids.is_empty() {
+        bail!(
+            "{}: no finished run (runs/*/summary.json); run `esai sweep` first",
+            args.dir.display()
+        );
+    }
+    // Label = the run id without its `_seed-N` part.
+    let label = |id: &str| -> String {
+        id.split('_')
+            .filter(|p| !p.starts_with("seed-"))
+            .collect::<Vec<_>>()
+            .join("_")
+    };
+    let mut groups: std::collections::BTreeMap<String, Vec<[f64; 4]>> = Default::default();
+    let mut skipped = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        let dir = runs.join(id);
+        let cached = dir.join("audit.json");
+        let report: serde_json::Value = if cached.is_file() && !args.force {
+            serde_json::from_str(&std::fs::read_to_string(&cached)?).with_context(|| {
+                format!("{} is corrupt; delete it or pass --force", cached.display())
+            })?
+        } else {
+            eprintln!("[{}/{}] auditing {id}", k + 1, ids.len());
+            match audit_run(&dir, args, false) {
+                Ok(a) => {
+                    let json = serde_json::to_string_pretty(&a)?;
+                    write_atomic(&cached, json.as_bytes(), true)?;
+                    serde_json::from_str(&json)?
+                }
+                Err(e) => {
+                    skipped.push(format!("{id}: {e:#}"));
+                    continue;
+                }
+            }
+        };
+        let eval: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("evaluation.json"))
+                .with_context(|| format!("{id}: evaluation.json missing"))?,
+        )
+        .with_context(|| format!("{id}: evaluation.json is corrupt"))?;
+        let stochastic = eval
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["greedy"] == false))
+            .with_context(|| format!("{id}: evaluation.json has no stochastic evaluation"))?;
+        let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+        groups.entry(label(id)).or_default().push([
+            num(&report["observed"]["help_gap"]["value"]),
+            num(&report["observed"]["steal_gap"]["value"]),
+            num(&stochastic["mean_return"]),
+            num(&stochastic["prosocial_rate"]),
+        ]);
+    }
+    let points: Vec<TradeoffPoint> = groups
+        .iter()
+        .map(|(label, rows)| {
+            let col = |c: usize| to_ci(estimate(&rows.iter().map(|r| r[c]).collect::<Vec<_>>()));
+            TradeoffPoint {
+                label: label.clone(),
+                seeds: rows.len(),
+                help_gap: col(0),
+                steal_gap: col(1),
+                mean_return: col(2),
+                prosocial_rate: col(3),
+            }
+        })
+        .collect();
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "schema": "esai.audit-tradeoff/v1",
+        "sweep": args.dir.display().to_string(),
+        "episodes_per_copy": args.episodes,
+        "points": points,
+        "skipped": skipped,
+    }))?;
+    let svg = esai_audit::plots::tradeoff(&points).map_err(|e| anyhow::anyhow!(e))?;
+    let mut md = format!(
+        "# Fairness–performance trade-off: {}
+
+Per sweep point: mean and 95% Student-t interval over seeds of each run's in-group HELP gap and out-group STEAL gap (`esai audit`, {} evaluation episodes per copy, observed identities) and of the stochastic evaluation's return and prosocial rate.
+
+| point | seeds | HELP gap (in − out) | STEAL gap (out − in) | return | prosocial rate |\n|---|---|---|---|---|---|\n",
+        args.dir.display(),
+        args.episodes
+    );
+    for p in &points {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            p.label,
+            p.seeds,
+            ci(&p.help_gap),
+            ci(&p.steal_gap),
+            ci(&p.mean_return),
+            ci(&p.prosocial_rate)
+        ));
+    }
+    if !skipped.is_empty() {
+        md.push_str(&format!("\nNot audited: {}\n", skipped.join("; ")));
+    }
+    let svg_path = out.with_extension("svg");
+    let name = svg_path
+        .file_name()
+        .map_or("tradeoff.svg".into(), |n| n.to_string_lossy().to_string());
+    md.push_str(&format!("\n![trade-off]({name})\n"));
+    match args.format {
+        Format::Json => write_atomic(out, json.as_bytes(), true)?,
+        Format::Md => {
+            write_atomic(&svg_path, svg.as_bytes(), true)?;
+            write_atomic(out, md.as_bytes(), true)?;
+            write_atomic(&out.with_extension("json"), json.as_bytes(), true)?;
+        }
+        Format::Html => {
+            let body = md_to_html(&md.replace(
+                &format!("![trade-off]({name})"),
+                &format!("<figure>{svg}</figure>"),
+            ));
+            let html = format!(
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Trade-off</title></head><body>\n{body}\n</body></html>\n"
+            );
+            write_atomic(out, html.as_bytes(), true)?;
+        }
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        for p in &points {
+            println!(
+                "{:<40} seeds {}  HELP gap {}  return {}",
+                p.label,
+                p.seeds,
+                ci(&p.help_gap),
+                ci(&p.mean_return)
+            );
+        }
+        println!("report: {}", out.display());
+    }
+    Ok(0)
+}
+
 /// Runs the command.
 pub fn run(args: &AuditArgs) -> Result<u8> {
     if args.episodes == 0 || args.resamples == 0 {
@@ -217,41 +424,25 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
         Format::Html => "html",
         Format::Json => "json",
     };
+    let default_name = if is_sweep(&args.dir) {
+        "tradeoff"
+    } else {
+        "audit"
+    };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| args.dir.join(format!("audit.{ext}")));
+        .unwrap_or_else(|| args.dir.join(format!("{default_name}.{ext}")));
     if out.exists() && !args.force {
         bail!(
             "{} already exists; pass --force to overwrite it",
             out.display()
         );
     }
-    let (spec, mut trainer) = load_trained(&args.dir)?;
-    if !matches!(trainer.env_mut(), AnyEnv::GraphDilemma(_)) {
-        bail!(
-            "{}: trained on env {:?}; esai audit needs a multi-agent run (env name = \"graph-dilemma\")",
-            args.dir.display(),
-            spec.training.env.name
-        );
+    if is_sweep(&args.dir) {
+        return run_sweep(args, &out);
     }
-    let observed = collect(&mut trainer, args.episodes);
-    let counterfactual = (!args.no_counterfactual).then(|| {
-        if let AnyEnv::GraphDilemma(env) = trainer.env_mut() {
-            env.swap_identities();
-        }
-        collect(&mut trainer, args.episodes)
-    });
-    let thresholds = Thresholds {
-        max_difference: args.max_difference,
-        min_ratio: args.min_ratio,
-    };
-    let report = audit(
-        &observed,
-        counterfactual.as_ref(),
-        thresholds,
-        args.resamples,
-    );
+    let report = audit_run(&args.dir, args, !args.no_counterfactual)?;
     let json = serde_json::to_string_pretty(&report)?;
     let figures = esai_audit::plots::figures(&report).map_err(|e| anyhow::anyhow!(e))?;
     let run_name = args.dir.display().to_string();

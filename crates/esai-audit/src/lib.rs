@@ -596,3 +596,21 @@ mod tests {
         assert_eq!(a.edges.len(), 8);
     }
 }
+
+/// One point of a fairness–performance trade-off: a sweep point's in-group
+/// HELP gap and its return, each as a mean over seeds with a 95% interval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TradeoffPoint {
+    /// The point's settings other than the seed.
+    pub label: String,
+    /// Seeds audited.
+    pub seeds: usize,
+    /// In-group minus out-group HELP rate.
+    pub help_gap: Ci,
+    /// Out-group minus in-group STEAL rate.
+    pub steal_gap: Ci,
+    /// Mean episode return (stochastic evaluation).
+    pub mean_return: Ci,
+    /// Mean prosocial rate (stochastic evaluation).
+    pub prosocial_rate: Ci,
+}

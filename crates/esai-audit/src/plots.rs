@@ -230,3 +230,76 @@ pub fn figures(audit: &Audit) -> Result<Vec<(String, String)>, String> {
     }
     Ok(v)
 }
+
+/// Fairness–performance trade-off: return against the in-group HELP gap,
+/// one point per sweep point, with 95% intervals over seeds on both axes.
+pub fn tradeoff(points: &[crate::TradeoffPoint]) -> Result<String, String> {
+    let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, 1e-3f64, f64::INFINITY, f64::NEG_INFINITY);
+    for p in points {
+        x0 = x0.min(fin(p.help_gap.lo));
+        x1 = x1.max(fin(p.help_gap.hi));
+        y0 = y0.min(fin(p.mean_return.lo));
+        y1 = y1.max(fin(p.mean_return.hi));
+    }
+    if y0.partial_cmp(&y1) != Some(std::cmp::Ordering::Less) {
+        (y0, y1) = (y0.min(0.0) - 1.0, y1.max(0.0) + 1.0);
+    }
+    let (dx, dy) = ((x1 - x0) * 0.08, (y1 - y0) * 0.08);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Fairness–performance trade-off (mean ± 95% CI over seeds)",
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d((x0 - dx)..(x1 + dx), (y0 - dy)..(y1 + dy))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("in-group HELP gap (in − out, per edge-step)")
+            .y_desc("mean episode return")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, y0 - dy), (0.0, y1 + dy)],
+                BLACK.mix(0.4),
+            )))
+            .map_err(err)?;
+        let color = RGBColor(31, 119, 180);
+        for p in points {
+            let (x, y) = (fin(p.help_gap.value), fin(p.mean_return.value));
+            chart
+                .draw_series([
+                    PathElement::new(
+                        vec![(fin(p.help_gap.lo), y), (fin(p.help_gap.hi), y)],
+                        color,
+                    ),
+                    PathElement::new(
+                        vec![(x, fin(p.mean_return.lo)), (x, fin(p.mean_return.hi))],
+                        color,
+                    ),
+                ])
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Circle::new((x, y), 4, color.filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    p.label.clone(),
+                    (x, y),
+                    ("sans-serif", 12).into_font().color(&BLACK),
+                )))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}

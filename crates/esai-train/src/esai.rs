@@ -23,6 +23,18 @@
 //!   every candidate action at decision time.
 //! - `W_a` (attention) is trained through the policy loss; `W_r` (Hebbian
 //!   read) through the forecast loss.
+//! - Identity embeddings (with `graph.similarity`): `φ_i = W_φ f_i` from the
+//!   agent's observable identity feature, `W_φ` starting at the identity.
+//!   The paper lets φ act only through the diffusion weights `β_ij`; but
+//!   diffusion moves `E`, which the trainer treats as state (no gradient
+//!   through time), so a policy's favouritism could never feel `λ_bias`.
+//!   Here identities reach the policy (and value) only through φ: every
+//!   identity block of the observation is replaced by `‖f‖ φ/‖φ‖` (norm kept,
+//!   so the certified input box holds). `W_φ` is then trained by the policy
+//!   loss (which wants identities that separate groups when favouritism
+//!   pays) against `λ_bias ‖Ã ⊙ S‖_F²` (Eq. 10), which pushes the cosine of
+//!   neighbouring identities down: a tunable trade-off, measured by
+//!   `esai audit SWEEP_DIR`. The same `β` weights the diffusion (Eq. 9).
 
 use crate::policy::Mlp;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, ParamId};
