@@ -58,7 +58,8 @@ pub struct AuditArgs {
     /// Print the JSON report to stdout too.
     #[arg(long)]
     json: bool,
-    /// Overwrite an existing report.
+    /// Overwrite an existing report (for a sweep: also re-audit every run
+    /// instead of reusing its audit.json).
     #[arg(long)]
     force: bool,
 }
@@ -235,6 +236,26 @@ fn audit_run(dir: &Path, args: &AuditArgs, counterfactual: bool) -> Result<Audit
     ))
 }
 
+/// Sort key of a label: its text with every number parsed, so that
+/// `lambda-bias-10` follows `lambda-bias-1`, not `lambda-bias-0.1`.
+fn natural_key(label: &str) -> Vec<(String, f64)> {
+    let mut key = Vec::new();
+    let mut rest = label;
+    while !rest.is_empty() {
+        let text_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (text, tail) = rest.split_at(text_len);
+        let num_len = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(tail.len());
+        let (num, tail) = tail.split_at(num_len);
+        key.push((text.to_string(), num.parse().unwrap_or(-1.0)));
+        rest = tail;
+    }
+    key
+}
+
 /// A sweep output directory (`esai sweep --out DIR`).
 fn is_sweep(dir: &Path) -> bool {
     dir.join("sweep.toml").is_file() && dir.join("runs").is_dir()
@@ -282,7 +303,7 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
             .collect::<Vec<_>>()
             .join("_")
     };
-    let mut groups: std::collections::BTreeMap<String, Vec<[f64; 4]>> = Default::default();
+    let mut groups: Vec<(String, Vec<[f64; 5]>)> = Vec::new();
     let mut skipped = Vec::new();
     for (k, id) in ids.iter().enumerate() {
         let dir = runs.join(id);
@@ -315,13 +336,33 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
             .and_then(|a| a.iter().find(|e| e["greedy"] == false))
             .with_context(|| format!("{id}: evaluation.json has no stochastic evaluation"))?;
         let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
-        groups.entry(label(id)).or_default().push([
+        // The last complete metrics row's mean β (a killed run's partial
+        // last line is skipped).
+        let similarity = std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map_or(f64::NAN, |row| num(&row["similarity_mean"]));
+        let row = [
             num(&report["observed"]["help_gap"]["value"]),
             num(&report["observed"]["steal_gap"]["value"]),
             num(&stochastic["mean_return"]),
             num(&stochastic["prosocial_rate"]),
-        ]);
+            similarity,
+        ];
+        let key = label(id);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((key, vec![row])),
+        }
     }
+    // Natural order: numbers inside labels compare as numbers.
+    groups.sort_by(|a, b| {
+        natural_key(&a.0)
+            .partial_cmp(&natural_key(&b.0))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let points: Vec<TradeoffPoint> = groups
         .iter()
         .map(|(label, rows)| {
@@ -333,6 +374,7 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
                 steal_gap: col(1),
                 mean_return: col(2),
                 prosocial_rate: col(3),
+                similarity: col(4),
             }
         })
         .collect();
@@ -349,19 +391,20 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
 
 Per sweep point: mean and 95% Student-t interval over seeds of each run's in-group HELP gap and out-group STEAL gap (`esai audit`, {} evaluation episodes per copy, observed identities) and of the stochastic evaluation's return and prosocial rate.
 
-| point | seeds | HELP gap (in − out) | STEAL gap (out − in) | return | prosocial rate |\n|---|---|---|---|---|---|\n",
+| point | seeds | HELP gap (in − out) | STEAL gap (out − in) | return | prosocial rate | mean β |\n|---|---|---|---|---|---|---|\n",
         args.dir.display(),
         args.episodes
     );
     for p in &points {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             p.label,
             p.seeds,
             ci(&p.help_gap),
             ci(&p.steal_gap),
             ci(&p.mean_return),
-            ci(&p.prosocial_rate)
+            ci(&p.prosocial_rate),
+            ci(&p.similarity)
         ));
     }
     if !skipped.is_empty() {

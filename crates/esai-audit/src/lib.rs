@@ -613,4 +613,7 @@ pub struct TradeoffPoint {
     pub mean_return: Ci,
     /// Mean prosocial rate (stochastic evaluation).
     pub prosocial_rate: Ci,
+    /// Mean identity similarity `β` over the graph's edges at the end of
+    /// training (ESAI with `graph.similarity`; NaN otherwise).
+    pub similarity: Ci,
 }

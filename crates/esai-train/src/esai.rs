@@ -234,6 +234,18 @@ impl<B: Backend> EsaiNets<B> {
         Tensor::cat(parts, 1)
     }
 
+    /// Eq. 9 for the current `W_φ`: `β` per copy and edge (see
+    /// [`similarities`]). None without identity embeddings.
+    pub fn edge_similarities(
+        &self,
+        ids: &esai_envs::Identities,
+        graph: &esai_core::graph::Graph,
+    ) -> Option<Vec<f64>> {
+        let w = self.identity.as_ref()?;
+        let w: Vec<f32> = w.weight.val().into_data().into_vec().expect("f32 weights");
+        Some(similarities(&w, ids.dim, &ids.own, graph))
+    }
+
     /// Unit identity embeddings `φ_i/‖φ_i‖` of features `[n][F]`.
     pub fn unit_embeddings(&self, features: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
         let w = self.identity.as_ref()?;

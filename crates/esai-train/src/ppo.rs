@@ -5,8 +5,8 @@
 //! rollouts produced zero minibatches and no update at all).
 
 use crate::esai::{
-    alignment_regret, similarities, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets,
-    IdentityLayout, SpectralProjector,
+    alignment_regret, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets, IdentityLayout,
+    SpectralProjector,
 };
 use crate::policy::{ActorCritic, Mlp};
 use burn::grad_clipping::GradientClippingConfig;
@@ -1166,15 +1166,10 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
             0.0
         };
         // Eq. 9: β from the current identity embeddings, per copy and edge.
-        let beta = match (&nets.identity, self.env.identities()) {
-            (Some(w), Some(id)) => Some(similarities(
-                &w.weight.val().into_data().into_vec::<f32>().expect("f32"),
-                id.dim,
-                &id.own,
-                graph,
-            )),
-            _ => None,
-        };
+        let beta = self
+            .env
+            .identities()
+            .and_then(|id| nets.edge_similarities(&id, graph));
         let edges = graph.edge_count() * 2;
         let mut col = vec![0.0f64; agents];
         let mut out = vec![0.0f64; agents];
@@ -1354,14 +1349,12 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
 
     /// Mean `β_ij` over every copy's edges for the current embeddings.
     pub fn similarity_mean(&self) -> Option<f32> {
-        let w = self.agent.esai.as_ref()?.identity.as_ref()?;
         let id = self.env.identities()?;
-        let beta = similarities(
-            &w.weight.val().into_data().into_vec::<f32>().expect("f32"),
-            id.dim,
-            &id.own,
-            self.env.graph(),
-        );
+        let beta = self
+            .agent
+            .esai
+            .as_ref()?
+            .edge_similarities(&id, self.env.graph())?;
         Some((beta.iter().sum::<f64>() / beta.len().max(1) as f64) as f32)
     }
 
