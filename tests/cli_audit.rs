@@ -90,6 +90,15 @@ fn audit_detects_favouritism_in_every_format_and_refuses_bad_runs() {
     assert!(
         html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && html.contains("<table>")
     );
+    // Figures inline as markup, not escaped into text (a bug the browser
+    // render below found: an SVG's lines after the first became paragraphs).
+    assert_eq!(
+        html.matches("<figure><svg").count(),
+        4,
+        "four figures inline"
+    );
+    assert!(!html.contains("&lt;text") && !html.contains("&lt;/svg"));
+    render_in_headless_chromium(&html_path, &dir);
     // Not over an existing report without --force.
     let again = esai(&["audit", s(&run), "--format", "html", "--out", s(&html_path)]);
     assert_eq!(again.status.code(), Some(2));
@@ -106,6 +115,62 @@ fn audit_detects_favouritism_in_every_format_and_refuses_bad_runs() {
     let err = esai(&["audit", s(&dir.join("nope"))]);
     assert_eq!(err.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Screenshots the HTML report with headless Chromium when one is installed
+/// (`.ci/run` installs it and sets `ESAI_REQUIRE_BROWSER=1`, so CI cannot
+/// skip this): the page must render to a PNG of the window's size, far
+/// larger than a blank page's.
+fn render_in_headless_chromium(html: &std::path::Path, dir: &std::path::Path) {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("ESAI_REQUIRE_BROWSER").is_none(),
+            "ESAI_REQUIRE_BROWSER is set but no chromium is installed"
+        );
+        eprintln!("no chromium on PATH: HTML render check skipped");
+        return;
+    };
+    let shot = |page: &std::path::Path, png: &std::path::Path| -> Vec<u8> {
+        let out = std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1000,2600",
+            ])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(png).expect("a screenshot")
+    };
+    let png = shot(html, &dir.join("report.png"));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (1000, 2600), "IHDR width × height");
+    let blank_html = dir.join("blank.html");
+    std::fs::write(&blank_html, "<!DOCTYPE html><html><body></body></html>").unwrap();
+    let blank = shot(&blank_html, &dir.join("blank.png"));
+    assert!(
+        png.len() > 5 * blank.len(),
+        "the report renders content: {} bytes vs blank {}",
+        png.len(),
+        blank.len()
+    );
 }
 
 #[test]

@@ -423,13 +423,7 @@ Per sweep point: mean and 95% Student-t interval over seeds of each run's in-gro
             write_atomic(&out.with_extension("json"), json.as_bytes(), true)?;
         }
         Format::Html => {
-            let body = md_to_html(&md.replace(
-                &format!("![trade-off]({name})"),
-                &format!("<figure>{svg}</figure>"),
-            ));
-            let html = format!(
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Trade-off</title></head><body>\n{body}\n</body></html>\n"
-            );
+            let html = html_page("Trade-off", &md, &[(name, svg)]);
             write_atomic(out, html.as_bytes(), true)?;
         }
     }
@@ -515,16 +509,17 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
         }
         Format::Html => {
             let md = markdown(&report, &run_name, &|name| {
-                figures
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(String::new(), |(_, svg)| format!("<figure>{svg}</figure>"))
+                if figures.iter().any(|(n, _)| n == name) {
+                    format!("![{name}]({name})")
+                } else {
+                    String::new()
+                }
             });
-            let html = format!(
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Bias audit</title><style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}figure{{margin:1em 0}}</style></head><body>\n{}\n</body></html>\n",
-                md_to_html(&md)
-            );
-            write_atomic(&out, html.as_bytes(), true)?;
+            write_atomic(
+                &out,
+                html_page("Bias audit", &md, &figures).as_bytes(),
+                true,
+            )?;
         }
     }
     if args.json {
@@ -550,9 +545,18 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// One self-contained HTML page: the Markdown as HTML, every figure line
+/// `![alt](…/NAME)` replaced by the SVG named NAME in `figures`, inline.
+fn html_page(title: &str, md: &str, figures: &[(String, String)]) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}figure{{margin:1em 0}}</style></head><body>\n{}\n</body></html>\n",
+        md_to_html(md, figures)
+    )
+}
+
 /// The few Markdown constructs [`markdown`] writes (headings, tables,
-/// paragraphs, inline figures) as HTML.
-fn md_to_html(md: &str) -> String {
+/// paragraphs, figure lines) as HTML; figures come inline from `figures`.
+fn md_to_html(md: &str, figures: &[(String, String)]) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -572,11 +576,6 @@ fn md_to_html(md: &str) -> String {
     let mut html = String::new();
     let mut in_table = false;
     for line in md.lines() {
-        if line.starts_with("<figure>") {
-            html.push_str(line);
-            html.push('\n');
-            continue;
-        }
         if line.starts_with('|') {
             if line.contains("---") {
                 continue;
@@ -601,6 +600,16 @@ fn md_to_html(md: &str) -> String {
         if in_table {
             html.push_str("</table>\n");
             in_table = false;
+        }
+        let figure = line
+            .strip_prefix("![")
+            .and_then(|l| l.split_once("]("))
+            .and_then(|(_, target)| target.strip_suffix(')'))
+            .map(|target| target.rsplit('/').next().unwrap_or(target))
+            .and_then(|name| figures.iter().find(|(n, _)| n == name));
+        if let Some((_, svg)) = figure {
+            html.push_str(&format!("<figure>{svg}</figure>\n"));
+            continue;
         }
         if let Some(h) = line.strip_prefix("## ") {
             html.push_str(&format!("<h2>{}</h2>\n", esc(h)));

@@ -97,8 +97,16 @@ fn human(path: &str, c: &Certificate) -> String {
     let _ = writeln!(s, "esai certify {path}");
     let _ = writeln!(
         s,
-        "  graph      {} agents, {} edges ({}), laplacian {}",
-        sp.agents, sp.edges, sp.graph, sp.laplacian
+        "  graph      {} agents, {} edges ({}), laplacian {}{}",
+        sp.agents,
+        sp.edges,
+        sp.graph,
+        sp.laplacian,
+        if sp.similarity {
+            ", weights × learned similarity β ∈ [0, 1] (bounds hold for every β)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         s,
