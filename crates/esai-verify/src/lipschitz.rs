@@ -212,21 +212,48 @@ fn lower_bound(mlp: &Mlp, cols: std::ops::Range<usize>, rng: &mut SplitMix64) ->
             .flat_map(|r| cols.clone().map(move |c| (r, c)))
             .map(|(r, c)| j[r * n_in + c])
             .collect();
-        let dm = nalgebra::DMatrix::from_row_slice(m, cols.len(), &block);
-        let Some(svd) = nalgebra::linalg::SVD::try_new(dm, false, true, 1e-12, 1000) else {
+        let Some(v) = top_right_singular_vector(&block, m, cols.len()) else {
             continue;
         };
-        let Some(vt) = svd.v_t else { continue };
-        let idx = svd.singular_values.iamax();
         let mut dir = vec![0.0; n_in];
         for (k, c) in cols.clone().enumerate() {
-            dir[c] = vt[(idx, k)];
+            dir[c] = v[k];
         }
         let h = 1e-6 * (1.0 + x.iter().map(|v| v.abs()).fold(0.0, f64::max));
         let y: Vec<f64> = x.iter().zip(&dir).map(|(a, d)| a + h * d).collect();
         best = best.max(pair_ratio_lower(mlp, &x, &y));
     }
     best
+}
+
+/// The top right singular vector of the row-major `m × n` matrix `a`, by
+/// power iteration on `aᵀa` (untrusted: it only proposes a direction, the
+/// bound itself is [`pair_ratio_lower`]). Started from `a`'s largest row,
+/// which already has a large component along it. None for a zero matrix.
+fn top_right_singular_vector(a: &[f64], m: usize, n: usize) -> Option<Vec<f64>> {
+    let row = |r: usize| &a[r * n..(r + 1) * n];
+    let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+    let start = (0..m).max_by(|&i, &j| sq(row(i)).total_cmp(&sq(row(j))))?;
+    let mut v = row(start).to_vec();
+    let mut av = vec![0.0; m];
+    for _ in 0..60 {
+        let norm = sq(&v).sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return None;
+        }
+        v.iter_mut().for_each(|x| *x /= norm);
+        for (r, out) in av.iter_mut().enumerate() {
+            *out = row(r).iter().zip(&v).map(|(x, y)| x * y).sum();
+        }
+        v.iter_mut().for_each(|x| *x = 0.0);
+        for (r, &s) in av.iter().enumerate() {
+            for (x, y) in v.iter_mut().zip(row(r)) {
+                *x += s * y;
+            }
+        }
+    }
+    let norm = sq(&v).sqrt();
+    (norm > 0.0 && norm.is_finite()).then(|| v.into_iter().map(|x| x / norm).collect())
 }
 
 /// `‖g(x) − g(y)‖₂ / ‖x − y‖₂`, rounded down: a rigorous lower bound.
