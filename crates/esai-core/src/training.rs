@@ -31,6 +31,10 @@ pub struct EnvSection {
     pub kin_weight: f32,
     /// graph-dilemma: steps per episode. By default 50.
     pub episode_len: u32,
+    /// graph-dilemma: re-draw every agent's identity noise at the start of
+    /// each episode (groups and group directions stay), so only the group
+    /// part of an identity is stable. By default false.
+    pub redraw_identities: bool,
 }
 
 impl Default for EnvSection {
@@ -43,6 +47,7 @@ impl Default for EnvSection {
             feature_noise: 0.3,
             kin_weight: 1.0,
             episode_len: 50,
+            redraw_identities: false,
         }
     }
 }

@@ -64,6 +64,10 @@ pub struct DilemmaConfig {
     pub kin_weight: f32,
     /// Steps per episode `T ≥ 1`.
     pub episode_len: u32,
+    /// Re-draw every agent's noise `ε_i` at the start of each episode
+    /// (groups and `μ_g` stay): only the group part of an identity is then
+    /// stable, so a policy cannot memorise individuals.
+    pub redraw_identities: bool,
 }
 
 /// What one copy carries between steps.
@@ -72,6 +76,16 @@ struct CopyState {
     t: u32,
     wealth: Vec<f32>,
     ret: Vec<f32>,
+    /// With re-drawn identities: the copy's generator state and its current
+    /// features (absent otherwise, and in states written before the option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redraw: Option<Redraw>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Redraw {
+    rng: u64,
+    features: Vec<Vec<f32>>,
 }
 
 /// `E` copies of the dilemma on one graph.
@@ -85,6 +99,11 @@ pub struct GraphDilemma {
     group: Vec<Vec<usize>>,
     /// `feature[c][i][..F]`.
     feature: Vec<Vec<Vec<f32>>>,
+    /// Group directions `μ_g`.
+    means: Vec<Vec<f64>>,
+    /// Re-drawn identities of group `g` come from `μ_{(g + shift) mod G}`
+    /// (1 after [`GraphDilemma::swap_identities`]).
+    shift: usize,
     copies: Vec<CopyState>,
 }
 
@@ -199,10 +218,14 @@ impl GraphDilemma {
             feature.push(feats);
         }
         let copies = (0..copies)
-            .map(|_| CopyState {
+            .map(|c| CopyState {
                 t: 0,
                 wealth: vec![0.0; n],
                 ret: vec![0.0; n],
+                redraw: cfg.redraw_identities.then(|| Redraw {
+                    rng: seed ^ 0x1D_5EED ^ (c as u64).wrapping_mul(0x9E37_79B9),
+                    features: Vec::new(),
+                }),
             })
             .collect();
         Ok(Self {
@@ -212,8 +235,37 @@ impl GraphDilemma {
             d,
             group,
             feature,
+            means,
+            shift: 0,
             copies,
         })
+    }
+
+    /// A new identity feature for group `g`: `unit(μ_g + σ ε)`.
+    fn draw_feature(&self, g: usize, rng: &mut SplitMix64) -> Vec<f32> {
+        let v: Vec<f64> = self.means[(g + self.shift) % self.cfg.groups]
+            .iter()
+            .map(|m| m + self.cfg.feature_noise * rng.next_gaussian())
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+        v.into_iter().map(|x| (x / norm) as f32).collect()
+    }
+
+    /// Start of an episode in copy `c`: with re-drawn identities, every
+    /// agent's feature is drawn anew around its group's direction.
+    fn new_identities(&mut self, c: usize) {
+        let Some(r) = &self.copies[c].redraw else {
+            return;
+        };
+        let mut rng = SplitMix64::new(r.rng);
+        let feats: Vec<Vec<f32>> = (0..self.graph.agents())
+            .map(|i| self.draw_feature(self.group[c][i], &mut rng))
+            .collect();
+        self.feature[c] = feats.clone();
+        self.copies[c].redraw = Some(Redraw {
+            rng: rng.state(),
+            features: feats,
+        });
     }
 
     /// Group of agent `i` in copy `c`.
@@ -235,8 +287,10 @@ impl GraphDilemma {
     /// of an agent of group `g + 1 (mod G)` (the k-th of one group the k-th of
     /// the next, cyclically). Groups — and so the kin payoffs — are unchanged;
     /// only what agents observe of each other's identity moves. With `G = 1`
-    /// nothing changes.
+    /// nothing changes. With re-drawn identities, later episodes draw group
+    /// `g`'s features around group `g + 1`'s direction.
     pub fn swap_identities(&mut self) {
+        self.shift = (self.shift + 1) % self.cfg.groups.max(1);
         let g = self.cfg.groups;
         for c in 0..self.copies.len() {
             let members: Vec<Vec<usize>> = (0..g)
@@ -338,6 +392,7 @@ impl VecEnv for GraphDilemma {
     fn reset(&mut self, out: &mut StepBatch) {
         let (n, dim, a) = (self.num_agents(), self.obs_dim(), self.num_actions());
         for c in 0..self.copies.len() {
+            self.new_identities(c);
             let st = &mut self.copies[c];
             st.t = 0;
             st.wealth.fill(0.0);
@@ -421,6 +476,7 @@ impl VecEnv for GraphDilemma {
                 st.t = 0;
                 st.wealth.fill(0.0);
                 st.ret.fill(0.0);
+                self.new_identities(c);
             }
             self.write_obs(
                 c,
@@ -445,7 +501,22 @@ impl VecEnv for GraphDilemma {
                 self.copies.len()
             )));
         }
+        if copies
+            .iter()
+            .any(|c| c.redraw.is_some() != self.cfg.redraw_identities)
+        {
+            return Err(EnvError::State(
+                "a state written with a different env.redraw_identities".into(),
+            ));
+        }
         self.copies = copies;
+        for c in 0..self.copies.len() {
+            if let Some(r) = &self.copies[c].redraw {
+                if !r.features.is_empty() {
+                    self.feature[c] = r.features.clone();
+                }
+            }
+        }
         let (dim, a) = (self.obs_dim(), self.num_actions());
         for c in 0..self.copies.len() {
             self.write_obs(
@@ -471,6 +542,7 @@ mod tests {
             feature_noise: 0.2,
             kin_weight: kin,
             episode_len: 3,
+            redraw_identities: false,
         };
         GraphDilemma::new(cfg, g, 2, 11).expect("valid")
     }
@@ -561,6 +633,66 @@ mod tests {
     }
 
     #[test]
+    fn redrawn_identities_change_per_episode_keep_groups_and_resume_exactly() {
+        let g = Graph::ring(6);
+        let cfg = DilemmaConfig {
+            groups: 2,
+            feature_dim: 4,
+            feature_noise: 0.3,
+            kin_weight: 1.0,
+            episode_len: 2,
+            redraw_identities: true,
+        };
+        let mut e = GraphDilemma::new(cfg, g, 2, 5).expect("valid");
+        let mut b = StepBatch::for_env(&e);
+        e.reset(&mut b);
+        let first: Vec<Vec<f32>> = (0..6).map(|i| e.feature(0, i).to_vec()).collect();
+        let groups: Vec<usize> = (0..6).map(|i| e.group(0, i)).collect();
+        let acts = vec![0; 12];
+        e.step(&acts, &mut b).unwrap();
+        assert_eq!(e.feature(0, 0), &first[0][..], "fixed within an episode");
+        let saved = e.save_state();
+        e.step(&acts, &mut b).unwrap(); // episode ends: new identities
+        let second: Vec<Vec<f32>> = (0..6).map(|i| e.feature(0, i).to_vec()).collect();
+        assert_ne!(first, second, "re-drawn at the episode's end");
+        for i in 0..6 {
+            assert_eq!(e.group(0, i), groups[i], "groups stay");
+            let norm: f32 = second[i].iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-5);
+        }
+        // Resuming from the mid-episode state replays the same draw.
+        let mut b2 = StepBatch::for_env(&e);
+        e.load_state(&saved, &mut b2).unwrap();
+        assert_eq!(e.feature(0, 0), &first[0][..]);
+        e.step(&acts, &mut b2).unwrap();
+        let again: Vec<Vec<f32>> = (0..6).map(|i| e.feature(0, i).to_vec()).collect();
+        assert_eq!(again, second);
+        assert_eq!(b2.obs, b.obs);
+        // Without noise a re-draw is the group direction itself: what stays
+        // stable is exactly the group.
+        let cfg0 = DilemmaConfig {
+            feature_noise: 0.0,
+            ..e.cfg.clone()
+        };
+        let mut z = GraphDilemma::new(cfg0, Graph::ring(6), 1, 5).expect("valid");
+        let mut bz = StepBatch::for_env(&z);
+        z.reset(&mut bz);
+        let before: Vec<Vec<f32>> = (0..6).map(|i| z.feature(0, i).to_vec()).collect();
+        for _ in 0..2 {
+            z.step(&vec![0; 6], &mut bz).unwrap();
+        }
+        for i in 0..6 {
+            assert_eq!(z.feature(0, i), &before[i][..]);
+            let first_of_group = (0..6).find(|&j| z.group(0, j) == z.group(0, i)).unwrap();
+            assert_eq!(before[i], before[first_of_group]);
+        }
+        // A state of the other kind is refused.
+        let mut plain = env(1.0);
+        let mut b3 = StepBatch::for_env(&plain);
+        assert!(plain.load_state(&saved, &mut b3).is_err());
+    }
+
+    #[test]
     fn episodes_end_and_state_round_trips() {
         let mut e = env(0.5);
         let mut b = StepBatch::for_env(&e);
@@ -608,6 +740,7 @@ mod tests {
             feature_noise: 0.1,
             kin_weight: 1.0,
             episode_len: 10,
+            redraw_identities: false,
         };
         let err = GraphDilemma::new(cfg, g, 1, 0)
             .err()

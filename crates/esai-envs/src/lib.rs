@@ -236,6 +236,7 @@ pub fn from_spec(
                 feature_noise: t.env.feature_noise,
                 kin_weight: t.env.kin_weight,
                 episode_len: t.env.episode_len,
+                redraw_identities: t.env.redraw_identities,
             };
             let env = graph_dilemma::GraphDilemma::new(
                 cfg,

@@ -21,6 +21,7 @@ fn dilemma(copies: usize, seed: u64) -> GraphDilemma {
         feature_noise: 0.3,
         kin_weight: 1.0,
         episode_len: 50,
+        redraw_identities: false,
     };
     GraphDilemma::new(cfg, Graph::ring(8), copies, seed).expect("valid")
 }
