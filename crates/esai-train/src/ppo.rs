@@ -1165,11 +1165,15 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
         } else {
             0.0
         };
-        // Eq. 9: β from the current identity embeddings, per copy and edge.
-        let beta = self
-            .env
-            .identities()
-            .and_then(|id| nets.edge_similarities(&id, graph));
+        // Eq. 9: β from the current identity embeddings, per copy and edge
+        // (the environment's identities are only fetched when they are used).
+        let beta = match nets.identity {
+            Some(_) => self
+                .env
+                .identities()
+                .and_then(|id| nets.edge_similarities(&id, graph)),
+            None => None,
+        };
         let edges = graph.edge_count() * 2;
         let mut col = vec![0.0f64; agents];
         let mut out = vec![0.0f64; agents];
@@ -1362,6 +1366,7 @@ impl<B: AutodiffBackend, E: VecEnv> Trainer<B, E> {
     /// current identity embeddings, averaged over the environment copies.
     /// None without similarity weighting.
     fn bias_loss(&self, nets: &EsaiNets<B>) -> Option<Tensor<B, 1>> {
+        nets.identity.as_ref()?;
         let id = self.env.identities()?;
         let graph = self.env.graph();
         let n = graph.agents();
