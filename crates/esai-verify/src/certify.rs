@@ -652,8 +652,9 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         // The spectral syntheses speak of the given weights only; with
         // learned similarities only the max-norm answer (weight-invariant
         // for the row Laplacian) holds for the trained L.
+        let memo = synth::NormMemo::default();
         let frobenius = (!g.similarity)
-            .then(|| synth::alpha_max_spectral(&f, gamma, f.l_e))
+            .then(|| synth::alpha_max_spectral(&f, gamma, f.l_e, &memo))
             .flatten();
         // With L_E = L_g (declared without e_lipschitz) both answers coincide.
         let proposition1 = if g.similarity {
@@ -661,7 +662,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         } else if f.l_g == f.l_e {
             frobenius.clone()
         } else {
-            synth::alpha_max_spectral(&f, gamma, f.l_g)
+            synth::alpha_max_spectral(&f, gamma, f.l_g, &memo)
         };
         let best_verified = [&max_norm, &frobenius, &proposition1]
             .iter()

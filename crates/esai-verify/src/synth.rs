@@ -114,15 +114,40 @@ fn proposed_norm(f: &Fixed, gamma: f64, alpha: f64) -> f64 {
         .max()
 }
 
+/// Untrusted norms already computed, by α (for one graph and γ): the
+/// bisections for `L_E` and for `L_g` walk the same midpoints until their
+/// thresholds part, so the second reuses the first's SVDs.
+#[derive(Debug, Default)]
+pub struct NormMemo {
+    seen: std::cell::RefCell<Vec<(f64, f64)>>,
+}
+
+impl NormMemo {
+    /// How many norms were actually computed.
+    pub fn computed(&self) -> usize {
+        self.seen.borrow().len()
+    }
+
+    fn norm(&self, f: &Fixed, gamma: f64, alpha: f64) -> f64 {
+        if let Some(&(_, v)) = self.seen.borrow().iter().find(|(a, _)| *a == alpha) {
+            return v;
+        }
+        let v = proposed_norm(f, gamma, alpha);
+        self.seen.borrow_mut().push((alpha, v));
+        v
+    }
+}
+
 /// Largest α with `‖M‖₂ + l < 1`. `α ↦ ‖γI − αL‖₂` is convex, so the set
 /// of good α is an interval: bisection on the untrusted SVD norm finds its
 /// end, then the kernel certifies the reported value (shrinking it if
-/// needed). Only for graphs small enough for the dense path.
-pub fn alpha_max_spectral(f: &Fixed, gamma: f64, l: f64) -> Option<AlphaSup> {
+/// needed). Only for graphs small enough for the dense path. `memo` must
+/// only be shared between calls with the same `f` and `gamma`.
+pub fn alpha_max_spectral(f: &Fixed, gamma: f64, l: f64, memo: &NormMemo) -> Option<AlphaSup> {
     if f.graph.agents() > DENSE_MAX || !spectral_certified(f, gamma, 0.0, l) {
         return None;
     }
-    let good = |a: f64| proposed_norm(f, gamma, a) + l < 1.0;
+    let good = |a: f64| memo.norm(f, gamma, a) + l < 1.0;
     let (mut lo, mut hi) = (0.0, 1.0);
     while good(hi) {
         lo = hi;
@@ -221,8 +246,25 @@ mod tests {
         assert!((s.supremum - 0.925).abs() < 1e-9, "{s:?}");
         assert!(s.verified <= 0.925 && s.verified > 0.925 - 1e-9);
         // The ring's row L is symmetric with λ_max = 2: the spectral supremum is also 0.925.
-        let sp = alpha_max_spectral(&f, 0.9, 0.05).unwrap();
+        let memo = NormMemo::default();
+        let sp = alpha_max_spectral(&f, 0.9, 0.05, &memo).unwrap();
         assert!((sp.verified - 0.925).abs() < 1e-6, "{sp:?}");
+        // A second threshold on the same memo: the same answer as alone,
+        // with fewer new SVDs than a fresh bisection needs.
+        let before = memo.computed();
+        let shared = alpha_max_spectral(&f, 0.9, 0.06, &memo).unwrap();
+        let fresh_memo = NormMemo::default();
+        let fresh = alpha_max_spectral(&f, 0.9, 0.06, &fresh_memo).unwrap();
+        assert_eq!(
+            (shared.verified, shared.supremum),
+            (fresh.verified, fresh.supremum)
+        );
+        assert!(
+            memo.computed() - before < fresh_memo.computed(),
+            "{} new vs {} fresh",
+            memo.computed() - before,
+            fresh_memo.computed()
+        );
     }
 
     #[test]
