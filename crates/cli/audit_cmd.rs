@@ -286,13 +286,13 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
     let mut ids: Vec<String> = std::fs::read_dir(&runs)
         .with_context(|| format!("cannot list {}", runs.display()))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("summary.json").is_file())
+        .filter(|e| crate::sweep_cmd::status(&e.path()) == "done")
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     ids.sort();
     if ids.is_empty() {
         bail!(
-            "{}: no finished run (runs/*/summary.json); run `esai sweep` first",
+            "{}: no finished run (runs/*/ with summary.json and evaluation.json); run `esai sweep` first",
             args.dir.display()
         );
     }

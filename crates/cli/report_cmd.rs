@@ -50,22 +50,11 @@ fn record(dir: &Path, id: &str, settings: Vec<(String, toml::Value)>) -> Result<
         }
         Err(_) => Training::default(),
     };
-    let exists = |f: &str| run.join(f).exists();
-    let status = if exists("summary.json") && exists("evaluation.json") {
-        "done"
-    } else if exists("uncertified.json") {
-        "uncertified"
-    } else if exists("failed.json") {
-        "failed"
-    } else if exists("incident.json") {
-        let t = std::fs::read_to_string(run.join("incident.json")).unwrap_or_default();
-        if t.contains("\"interrupted\"") {
-            "interrupted"
-        } else {
-            "halted"
-        }
-    } else {
-        "pending"
+    // The sweep's own reading of a run directory; a report knows no
+    // "trained" (not yet evaluated) or "partial" run: both are pending.
+    let status = match crate::sweep_cmd::status(&run) {
+        "trained" | "partial" => "pending",
+        s => s,
     };
     let mut metrics = None;
     let mut curve = Vec::new();

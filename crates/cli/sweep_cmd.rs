@@ -49,8 +49,9 @@ pub struct SweepArgs {
     json: bool,
 }
 
-/// Where a point stands, from its files.
-fn status(dir: &Path) -> &'static str {
+/// Where a point stands, from its files: done, uncertified, failed,
+/// interrupted, halted, trained (not yet evaluated), partial or pending.
+pub(crate) fn status(dir: &Path) -> &'static str {
     let run = |f: &str| dir.join(f).exists();
     if run("summary.json") && run("evaluation.json") {
         "done"
