@@ -679,7 +679,7 @@ mod tests {
         z.reset(&mut bz);
         let before: Vec<Vec<f32>> = (0..6).map(|i| z.feature(0, i).to_vec()).collect();
         for _ in 0..2 {
-            z.step(&vec![0; 6], &mut bz).unwrap();
+            z.step(&[0; 6], &mut bz).unwrap();
         }
         for i in 0..6 {
             assert_eq!(z.feature(0, i), &before[i][..]);
