@@ -3,6 +3,7 @@
 
 pub mod certify;
 pub mod kernel;
+mod krylov;
 pub mod lipschitz;
 pub mod smt;
 pub mod spectral;
