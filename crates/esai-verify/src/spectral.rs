@@ -87,8 +87,10 @@ fn propose_top_singular(a: &IMat) -> (f64, Vec<f64>) {
 #[derive(Debug, Clone, Copy)]
 pub struct SparseOptions {
     /// Maximum Krylov steps (products with `AᵀA`) of the untrusted
-    /// proposal. By default 300; the stored Lanczos basis is also capped at
-    /// 512 MB, so for `n = 10⁶` at most 67 steps are taken.
+    /// proposal. By default 100; the stored Lanczos basis is also capped at
+    /// 512 MB, so for `n = 10⁶` at most 67 steps are taken. More steps
+    /// tighten clustered spectra (grid 100 × 1000: relative gap 5e-5 at 60
+    /// steps, 2.3e-5 at 100, 3e-6 at 300) at a linear cost in time.
     pub max_iter: usize,
     /// Stop the proposal when its top Ritz value moved less than this,
     /// relatively, over the last 5 steps. By default 1e-6.
@@ -98,7 +100,7 @@ pub struct SparseOptions {
 impl Default for SparseOptions {
     fn default() -> Self {
         Self {
-            max_iter: 300,
+            max_iter: 100,
             tol: 1e-6,
         }
     }
