@@ -113,17 +113,9 @@ impl GramOp {
 
     /// `y = m x`, rows split across threads.
     fn mul(&self, m: &Csr, x: &[f64], y: &mut [f64]) {
-        let n = m.rows();
-        if n < PAR_MIN || self.threads == 1 {
-            m.mul_rows(0..n, x, y);
-            return;
-        }
-        let chunk = n.div_ceil(self.threads);
-        std::thread::scope(|s| {
-            for (k, part) in y.chunks_mut(chunk).enumerate() {
-                let rows = k * chunk..k * chunk + part.len();
-                s.spawn(move || m.mul_rows(rows, x, part));
-            }
+        self.par_chunks(y, |rows, part| {
+            m.mul_rows(rows, x, part);
+            0.0
         });
     }
 
@@ -264,6 +256,12 @@ fn shifted_solve(a: &[f64], b: &[f64], sigma: f64) -> Option<Vec<f64>> {
     Some(y)
 }
 
+/// Coordinates in the Lanczos basis of `T`'s top eigenvector (inverse
+/// iteration with a tiny shift above `θ`), unnormalised.
+fn ritz_coefficients(a: &[f64], b: &[f64], theta: f64) -> Option<Vec<f64>> {
+    shifted_solve(a, b, theta * (1.0 + 1e-12) + f64::MIN_POSITIVE)
+}
+
 /// What the proposal found.
 pub(crate) struct Proposal {
     /// The vector for the upper bound (positive when the proposal succeeded).
@@ -323,9 +321,9 @@ pub(crate) fn propose(op: &GramOp, max_steps: usize, tol: f64) -> Proposal {
         alphas.push(a);
         let b = norm2.sqrt();
         theta = tridiagonal_top(&alphas, &betas);
-        // Residual of the top Ritz pair: b times the last entry of T's top
-        // eigenvector (inverse iteration with a tiny shift).
-        let resid = shifted_solve(&alphas, &betas, theta * (1.0 + 1e-12) + f64::MIN_POSITIVE)
+        // Residual of the top Ritz pair: b times the last entry of its
+        // normalised coordinates.
+        let resid = ritz_coefficients(&alphas, &betas, theta)
             .map(|y| {
                 let norm = dot(&y, &y).sqrt();
                 b * y[y.len() - 1].abs() / norm
@@ -373,8 +371,7 @@ pub(crate) fn propose(op: &GramOp, max_steps: usize, tol: f64) -> Proposal {
     let mut best = (f64::INFINITY, vec![1.0; n]);
     // The top Ritz vector first (for the lower bound), then shifts no
     // smaller than a tenth of the residual's bound on θ's error.
-    let ritz = shifted_solve(&alphas, &betas, theta * (1.0 + 1e-12) + f64::MIN_POSITIVE)
-        .map(|y| combine(&y));
+    let ritz = ritz_coefficients(&alphas, &betas, theta).map(|y| combine(&y));
     let floor = 0.1 * last_resid / theta.max(f64::MIN_POSITIVE);
     for delta in SHIFTS
         .into_iter()

@@ -92,8 +92,8 @@ pub struct SparseOptions {
     /// tighten clustered spectra (grid 100 × 1000: relative gap 5e-5 at 60
     /// steps, 2.3e-5 at 100, 3e-6 at 300) at a linear cost in time.
     pub max_iter: usize,
-    /// Stop the proposal when its top Ritz value moved less than this,
-    /// relatively, over the last 5 steps. By default 1e-6.
+    /// Stop the proposal once the residual `‖B u − θ u‖` of its top Ritz
+    /// pair is below `tol · θ`. By default 1e-6.
     pub tol: f64,
 }
 
