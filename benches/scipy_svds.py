@@ -91,6 +91,10 @@ def main():
                     help="comma-separated subset of ring, grid, erdos_renyi_deg5 (default: all)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    allowed = ("ring", "grid", "erdos_renyi_deg5")
+    for name in args.graphs.split(","):
+        if name not in allowed:
+            ap.error(f"--graphs: unknown graph {name!r}; allowed: {', '.join(allowed)}")
     rows = []
     if not args.json:
         print(f"scipy {scipy.__version__}")
@@ -102,8 +106,6 @@ def main():
             "erdos_renyi_deg5": lambda: erdos_renyi(n, 5.0 / n, 1),
         }
         for name in args.graphs.split(","):
-            if name not in makers:
-                ap.error(f"--graphs: unknown graph {name!r}; allowed: {', '.join(makers)}")
             edges = makers[name]()
             m = m_matrix(n, edges, 0.9, 0.05)
             t0 = time.perf_counter()
