@@ -3,10 +3,12 @@
 //! This first slice holds the PPO learner ([`ppo::Trainer`], PPO-Clip + GAE,
 //! masked actions, entropy annealing, gradient clipping) and the
 //! reward-shaping baseline; the ESAI agent (IAE, forecasts, regret,
-//! attention, Hebbian trace, diffusion) builds on it. Generic over the burn
-//! backend; [`CpuBackend`] is the default.
+//! attention, Hebbian trace, diffusion) builds on it. Generic over burn
+//! backends with a fused `tanh` ([`activation::FusedTanh`]: ndarray and
+//! autodiff over it); [`CpuBackend`] is the default.
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod esai;
 pub mod from_spec;
 pub mod policy;

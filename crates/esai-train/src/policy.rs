@@ -2,9 +2,10 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::tanh;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+
+use crate::activation::{tanh, FusedTanh};
 
 /// A two-hidden-layer tanh MLP.
 #[derive(Module, Debug)]
@@ -23,7 +24,9 @@ impl<B: Backend> Mlp<B> {
             out: LinearConfig::new(hidden, outputs).init(device),
         }
     }
+}
 
+impl<B: FusedTanh> Mlp<B> {
     /// Forward pass on a batch `[batch, inputs]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let h = tanh(self.l1.forward(x));
