@@ -311,6 +311,9 @@ struct EsaiState<B: AutodiffBackend> {
     r_prev: Vec<f32>,
     /// Where identity blocks sit (similarity weighting on).
     identity: Option<IdentityLayout>,
+    /// Projects `g_φ`'s weights after each gradient step; holds their
+    /// singular vector estimates between steps.
+    projector: SpectralProjector,
 }
 
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -399,6 +402,7 @@ where
                     h: vec![0.0; n * ec.k * d],
                     r_prev: vec![0.0; n],
                     identity,
+                    projector: SpectralProjector::new(vec![1.0, 1.0, ec.lipschitz]),
                 };
                 (Some(nets), Some(state))
             }
@@ -511,6 +515,11 @@ where
                 .esai
                 .as_ref()
                 .map(|s| (s.e.clone(), s.h.clone(), s.r_prev.clone())),
+            projector: self
+                .esai
+                .as_ref()
+                .map(|s| s.projector.vectors().to_vec())
+                .unwrap_or_default(),
         }
     }
 
@@ -527,6 +536,8 @@ where
                 return Err("IAE sizes differ from the configuration".into());
             }
             (s.e, s.h, s.r_prev) = (e, h, r_prev);
+            // Older checkpoints have none: the next projection starts cold.
+            s.projector.set_vectors(state.projector);
         }
         self.env
             .load_state(&state.env, &mut self.batch)
@@ -624,14 +635,12 @@ where
 
     /// Keeps `g_φ` within its Lipschitz target: layer norms ≤ (1, 1, L_g).
     fn project_g(&mut self) {
-        let Some(state) = &self.esai else { return };
+        let Some(state) = &mut self.esai else { return };
         if self.projection_broken {
             return;
         }
-        let l = state.cfg.lipschitz;
         if let Some(nets) = self.agent.esai.take() {
-            let mut proj = SpectralProjector::new(vec![1.0, 1.0, l]);
-            let g = nets.g.map(&mut proj);
+            let g = state.projector.project(nets.g);
             self.agent.esai = Some(EsaiNets { g, ..nets });
         }
     }
@@ -641,9 +650,10 @@ where
         let (Some(state), Some(nets)) = (&mut self.esai, &self.agent.esai) else {
             return;
         };
+        let online = nets.forecast.valid();
         let mut c = Collect(Vec::new());
-        nets.forecast.valid().visit(&mut c);
-        let target = std::mem::replace(&mut state.target, nets.forecast.valid());
+        online.visit(&mut c);
+        let target = std::mem::replace(&mut state.target, online);
         state.target = target.map(&mut EmaBlend::new(c.0, state.cfg.ema));
     }
 
@@ -1600,6 +1610,9 @@ struct PlainState {
     episode_harm: Vec<f32>,
     env: String,
     esai: Option<(Vec<f32>, Vec<f32>, Vec<f32>)>,
+    /// `g_φ`'s projection singular vectors (ESAI only).
+    #[serde(default)]
+    projector: Vec<Vec<f32>>,
 }
 
 /// Result of [`Trainer::evaluate`].
