@@ -74,6 +74,8 @@ fn bench_steps(c: &mut Criterion) {
 }
 
 fn bench_update(c: &mut Criterion) {
+    // As `esai` does (the bench groups before this one run no matrix product).
+    esai_train::prefer_single_threaded_gemm();
     let mut g = c.benchmark_group("update_reference");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     let text = include_str!("../specs/paper-default.toml");

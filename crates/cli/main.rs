@@ -59,6 +59,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    esai_train::prefer_single_threaded_gemm();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Certify(args) => certify_cmd::run(&args),

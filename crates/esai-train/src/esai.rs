@@ -36,6 +36,7 @@
 //!   neighbouring identities down: a tunable trade-off, measured by
 //!   `esai audit SWEEP_DIR`. The same `β` weights the diffusion (Eq. 9).
 
+use crate::fast_ops::{to_f32_vec, FastOps};
 use crate::policy::Mlp;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, ParamId};
 use burn::nn::{Linear, LinearConfig};
@@ -403,7 +404,7 @@ impl SpectralProjector {
     }
 
     /// Projects every 2-D weight of `module`.
-    pub fn project<B: Backend, M: Module<B>>(&mut self, module: M) -> M {
+    pub fn project<B: FastOps, M: Module<B>>(&mut self, module: M) -> M {
         self.next = 0;
         module.map(self)
     }
@@ -420,7 +421,7 @@ impl SpectralProjector {
     }
 }
 
-impl<B: Backend> ModuleMapper<B> for SpectralProjector {
+impl<B: FastOps> ModuleMapper<B> for SpectralProjector {
     fn map_float<const D: usize>(&mut self, _id: ParamId, tensor: Tensor<B, D>) -> Tensor<B, D> {
         if D != 2 {
             return tensor;
@@ -430,11 +431,7 @@ impl<B: Backend> ModuleMapper<B> for SpectralProjector {
         let target = self.targets.get(i).copied().unwrap_or(f32::INFINITY);
         let dims = tensor.dims();
         let (rows, cols) = (dims[0], dims[1]);
-        let data: Vec<f32> = tensor
-            .to_data()
-            .convert::<f32>()
-            .into_vec()
-            .expect("f32 weights");
+        let data = to_f32_vec(&tensor);
         if self.vectors.len() <= i {
             self.vectors.resize(i + 1, Vec::new());
         }

@@ -5,7 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::activation::{tanh, FusedTanh};
+use crate::fast_ops::{tanh, FastOps};
 
 /// A two-hidden-layer tanh MLP.
 #[derive(Module, Debug)]
@@ -26,7 +26,7 @@ impl<B: Backend> Mlp<B> {
     }
 }
 
-impl<B: FusedTanh> Mlp<B> {
+impl<B: FastOps> Mlp<B> {
     /// Forward pass on a batch `[batch, inputs]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let h = tanh(self.l1.forward(x));

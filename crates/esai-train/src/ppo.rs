@@ -4,11 +4,11 @@
 //! can never silently train nothing (the reference implementation's short
 //! rollouts produced zero minibatches and no update at all).
 
-use crate::activation::FusedTanh;
 use crate::esai::{
     alignment_regret, softmin_reference, Collect, EmaBlend, EsaiConfig, EsaiNets, IdentityLayout,
     SpectralProjector,
 };
+use crate::fast_ops::FastOps;
 use crate::policy::{ActorCritic, Mlp};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
@@ -346,9 +346,9 @@ fn one_hot(actions: &[usize], a: usize) -> Vec<f32> {
     v
 }
 
-impl<B: AutodiffBackend + FusedTanh, E: VecEnv> Trainer<B, E>
+impl<B: AutodiffBackend + FastOps, E: VecEnv> Trainer<B, E>
 where
-    B::InnerBackend: FusedTanh,
+    B::InnerBackend: FastOps,
 {
     /// A trainer with fresh networks; `env` must have `num_envs` agents in all.
     pub fn new(

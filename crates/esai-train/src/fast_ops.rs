@@ -1,4 +1,8 @@
-//! `tanh` for the networks, as one fused operation per layer.
+//! Two operations burn-ndarray makes slow, done directly on its arrays:
+//! the networks' `tanh` (one fused operation per layer) and reading a
+//! weight matrix back to the host (for the `g_φ` projection).
+//!
+//! ## `tanh`
 //!
 //! Why not `burn::tensor::activation::tanh`: burn-ndarray 0.18 evaluates
 //! every f32 `tanh` through f64 libm (≈ 15 ns an element here), and
@@ -13,6 +17,13 @@
 //! Nothing verified depends on this: the verifier bounds the exported
 //! weights with the exact `tanh` (1-Lipschitz, odd, bounded by 1), whatever
 //! the trainer computed with.
+//!
+//! ## Host reads
+//!
+//! `Tensor::to_data` on burn-ndarray walks a dynamic-rank array element by
+//! element (≈ 10 ns each); the projection read `g_φ`'s three weight matrices
+//! after every gradient step that way, ≈ 8 % of an ESAI update. A
+//! standard-layout array is one `memcpy`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -27,18 +38,33 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorPrimitive};
 
-/// A backend with a fused `tanh` and its derivative.
-pub trait FusedTanh: Backend {
+/// A backend with a fused `tanh` (and its derivative) and a fast host read.
+pub trait FastOps: Backend {
     /// `tanh`, element-wise.
     fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `grad · (1 − y²)` for `y = tanh(x)`: the input gradient of `tanh`.
     fn fused_tanh_backward(y: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// The elements in row-major order, as f32.
+    fn to_f32_vec(x: &FloatTensor<Self>) -> Vec<f32>;
 }
 
 /// `tanh` of a tensor, differentiable on autodiff backends.
-pub fn tanh<B: FusedTanh, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+pub fn tanh<B: FastOps, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     let x = x.into_primitive().tensor();
     Tensor::from_primitive(TensorPrimitive::Float(B::fused_tanh(x)))
+}
+
+/// A tensor's elements in row-major order, as f32 (what
+/// `to_data().into_vec()` returns, without its element-wise walk).
+pub fn to_f32_vec<B: FastOps, const D: usize>(x: &Tensor<B, D>) -> Vec<f32> {
+    match x.clone().into_primitive() {
+        TensorPrimitive::Float(t) => B::to_f32_vec(&t),
+        TensorPrimitive::QFloat(_) => x
+            .to_data()
+            .convert::<f32>()
+            .into_vec()
+            .expect("f32 after conversion"),
+    }
 }
 
 /// `tanh` in f32: an odd minimax polynomial below 0.625, `1 − 2/(1 + e^{2a})`
@@ -88,7 +114,7 @@ fn exp_f32(y: f32) -> f32 {
     p * f32::from_bits((ni.wrapping_add(127) as u32) << 23)
 }
 
-impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FusedTanh for NdArray<E, I, Q> {
+impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FastOps for NdArray<E, I, Q> {
     fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
         match x {
             NdArrayTensorFloat::F32(t) => {
@@ -121,6 +147,17 @@ impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FusedTanh fo
             _ => panic!("fused_tanh_backward: output and gradient differ in precision"),
         }
     }
+
+    fn to_f32_vec(x: &FloatTensor<Self>) -> Vec<f32> {
+        match x {
+            // as_slice: Some only in standard (row-major) layout.
+            NdArrayTensorFloat::F32(t) => match t.array.as_slice() {
+                Some(s) => s.to_vec(),
+                None => t.array.iter().copied().collect(),
+            },
+            NdArrayTensorFloat::F64(t) => t.array.iter().map(|&v| v as f32).collect(),
+        }
+    }
 }
 
 /// The backward step: keeps `y = tanh(x)` (compute-bound: saved, never
@@ -128,7 +165,7 @@ impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FusedTanh fo
 #[derive(Debug)]
 struct TanhBackward;
 
-impl<B: FusedTanh> Backward<B, 1> for TanhBackward {
+impl<B: FastOps> Backward<B, 1> for TanhBackward {
     type State = FloatTensor<B>;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
@@ -139,7 +176,7 @@ impl<B: FusedTanh> Backward<B, 1> for TanhBackward {
     }
 }
 
-impl<B: FusedTanh, C: CheckpointStrategy> FusedTanh for Autodiff<B, C> {
+impl<B: FastOps, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
     fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
         match TanhBackward
             .prepare::<C>([x.node.clone()])
@@ -162,6 +199,10 @@ impl<B: FusedTanh, C: CheckpointStrategy> FusedTanh for Autodiff<B, C> {
         (g * (y.clone() * y).neg().add_scalar(1.0))
             .into_primitive()
             .tensor()
+    }
+
+    fn to_f32_vec(x: &FloatTensor<Self>) -> Vec<f32> {
+        B::to_f32_vec(&x.primitive)
     }
 }
 
@@ -230,6 +271,22 @@ mod tests {
         }
         // Not a copy of burn: the gradient is non-trivial and non-zero.
         assert!(g_fused.iter().any(|g| g.abs() > 0.1));
+    }
+
+    #[test]
+    fn host_read_is_row_major_in_every_layout() {
+        let dev = Default::default();
+        let data: Vec<f32> = (0..12).map(|i| i as f32 * 0.5 - 2.0).collect();
+        let x = Tensor::<Ad, 2>::from_data(TensorData::new(data.clone(), [3, 4]), &dev);
+        assert_eq!(to_f32_vec(&x), data);
+        // A transposed view is not row-major in memory: the slow path.
+        let xt = x.clone().transpose();
+        let want: Vec<f32> = xt.to_data().into_vec().unwrap();
+        assert_eq!(to_f32_vec(&xt), want);
+        assert_ne!(want, data);
+        let x64 =
+            Tensor::<NdArray<f64>, 2>::from_data(TensorData::new(vec![1.5f64, -2.0], [1, 2]), &dev);
+        assert_eq!(to_f32_vec(&x64), vec![1.5f32, -2.0]);
     }
 
     #[test]
