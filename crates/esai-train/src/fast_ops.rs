@@ -1,6 +1,7 @@
-//! Two operations burn-ndarray makes slow, done directly on its arrays:
-//! the networks' `tanh` (one fused operation per layer) and reading a
-//! weight matrix back to the host (for the `g_φ` projection).
+//! Operations burn-ndarray makes slow, done directly on its arrays: the
+//! networks' `tanh` and linear layers (one fused operation each, forward and
+//! backward) and reading a weight matrix back to the host (for the `g_φ`
+//! projection).
 //!
 //! ## `tanh`
 //!
@@ -18,6 +19,16 @@
 //! weights with the exact `tanh` (1-Lipschitz, odd, bounded by 1), whatever
 //! the trainer computed with.
 //!
+//! ## Linear layers
+//!
+//! burn's `Linear` is a matrix product and a broadcast bias addition; in the
+//! backward pass burn-ndarray copies each transposed operand element by
+//! element into row-major order before multiplying, and reduces the bias
+//! gradient through a generic broadcast. [`linear`] is one operation: the
+//! forward pass writes `x W + b` in one product, the backward pass
+//! multiplies the transposed views directly (matrixmultiply takes any
+//! strides) and skips the input gradient when the input is data.
+//!
 //! ## Host reads
 //!
 //! `Tensor::to_data` on burn-ndarray walks a dynamic-rank array element by
@@ -34,6 +45,7 @@ use burn::backend::ndarray::{
     FloatNdArrayElement, IntNdArrayElement, NdArray, NdArrayTensor, NdArrayTensorFloat,
     QuantElement,
 };
+use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorPrimitive};
@@ -46,6 +58,35 @@ pub trait FastOps: Backend {
     fn fused_tanh_backward(y: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
     /// The elements in row-major order, as f32.
     fn to_f32_vec(x: &FloatTensor<Self>) -> Vec<f32>;
+    /// `x W + b` for `x: [m, in]`, `W: [in, out]`, `b: [out]`.
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+    /// The gradients `(g Wᵀ, xᵀ g, Σ_rows g)` of [`FastOps::fused_linear`]
+    /// for the output gradient `g`, each only where `need` asks for it.
+    fn fused_linear_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        need: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3];
+}
+
+/// A linear layer's forward pass `x W + b` as one differentiable operation
+/// (burn's own forward when the layer has no bias).
+pub fn linear<B: FastOps>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let Some(bias) = &layer.bias else {
+        return layer.forward(x);
+    };
+    let prim = |t: Tensor<B, 2>| t.into_primitive().tensor();
+    let out = B::fused_linear(
+        prim(x),
+        prim(layer.weight.val()),
+        bias.val().into_primitive().tensor(),
+    );
+    Tensor::from_primitive(TensorPrimitive::Float(out))
 }
 
 /// `tanh` of a tensor, differentiable on autodiff backends.
@@ -158,6 +199,93 @@ impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FastOps for 
             NdArrayTensorFloat::F64(t) => t.array.iter().map(|&v| v as f32).collect(),
         }
     }
+
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match (x, w, b) {
+            (
+                NdArrayTensorFloat::F32(x),
+                NdArrayTensorFloat::F32(w),
+                NdArrayTensorFloat::F32(b),
+            ) => NdArrayTensorFloat::F32(NdArrayTensor::new(nd::linear(
+                &x.array, &w.array, &b.array,
+            ))),
+            (
+                NdArrayTensorFloat::F64(x),
+                NdArrayTensorFloat::F64(w),
+                NdArrayTensorFloat::F64(b),
+            ) => NdArrayTensorFloat::F64(NdArrayTensor::new(nd::linear(
+                &x.array, &w.array, &b.array,
+            ))),
+            _ => panic!("fused_linear: input, weight and bias differ in precision"),
+        }
+    }
+
+    fn fused_linear_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        need: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        match (x, w, g) {
+            (
+                NdArrayTensorFloat::F32(x),
+                NdArrayTensorFloat::F32(w),
+                NdArrayTensorFloat::F32(g),
+            ) => nd::linear_backward(&x.array, &w.array, &g.array, need)
+                .map(|t| t.map(|a| NdArrayTensorFloat::F32(NdArrayTensor::new(a)))),
+            (
+                NdArrayTensorFloat::F64(x),
+                NdArrayTensorFloat::F64(w),
+                NdArrayTensorFloat::F64(g),
+            ) => nd::linear_backward(&x.array, &w.array, &g.array, need)
+                .map(|t| t.map(|a| NdArrayTensorFloat::F64(NdArrayTensor::new(a)))),
+            _ => panic!("fused_linear_backward: operands differ in precision"),
+        }
+    }
+}
+
+/// The linear layer on ndarray's arrays (2-D input and weight, 1-D bias).
+mod nd {
+    use ndarray::linalg::general_mat_mul;
+    use ndarray::{ArcArray, Array2, Axis, Ix1, Ix2, IxDyn, LinalgScalar};
+
+    type Dyn<E> = ArcArray<E, IxDyn>;
+
+    fn two_d<E: Clone>(a: &Dyn<E>) -> ndarray::ArrayView2<'_, E> {
+        a.view()
+            .into_dimensionality::<Ix2>()
+            .expect("linear layers take 2-D operands")
+    }
+
+    /// `x W + b`: the bias rows first, then one product accumulated onto them.
+    pub fn linear<E: LinalgScalar>(x: &Dyn<E>, w: &Dyn<E>, b: &Dyn<E>) -> Dyn<E> {
+        let (x, w) = (two_d(x), two_d(w));
+        let b = b.view().into_dimensionality::<Ix1>().expect("1-D bias");
+        let mut out: Array2<E> = b
+            .broadcast((x.nrows(), w.ncols()))
+            .expect("bias length = output width")
+            .to_owned();
+        general_mat_mul(E::one(), &x, &w, E::one(), &mut out);
+        out.into_dyn().into_shared()
+    }
+
+    /// `(g Wᵀ, xᵀ g, Σ_rows g)` where asked for; transposes are views.
+    pub fn linear_backward<E: LinalgScalar>(
+        x: &Dyn<E>,
+        w: &Dyn<E>,
+        g: &Dyn<E>,
+        need: [bool; 3],
+    ) -> [Option<Dyn<E>>; 3] {
+        let (x, w, g) = (two_d(x), two_d(w), two_d(g));
+        let gx = need[0].then(|| g.dot(&w.t()).into_dyn().into_shared());
+        let gw = need[1].then(|| x.t().dot(&g).into_dyn().into_shared());
+        let gb = need[2].then(|| g.sum_axis(Axis(0)).into_dyn().into_shared());
+        [gx, gw, gb]
+    }
 }
 
 /// The backward step: keeps `y = tanh(x)` (compute-bound: saved, never
@@ -173,6 +301,26 @@ impl<B: FastOps> Backward<B, 1> for TanhBackward {
         unary::<B, _>(ops.parents, ops.node, grads, |grad| {
             B::fused_tanh_backward(y, grad)
         });
+    }
+}
+
+/// The linear layer's backward step: keeps the input and the weight.
+#[derive(Debug)]
+struct LinearBackward;
+
+impl<B: FastOps> Backward<B, 3> for LinearBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let g = grads.consume::<B>(&ops.node);
+        let (x, w) = ops.state;
+        let need = ops.parents.each_ref().map(Option::is_some);
+        let out = B::fused_linear_backward(x, w, g, need);
+        for (parent, grad) in ops.parents.into_iter().zip(out) {
+            if let (Some(node), Some(grad)) = (parent, grad) {
+                grads.register::<B>(node.id, grad);
+            }
+        }
     }
 }
 
@@ -203,6 +351,43 @@ impl<B: FastOps, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
 
     fn to_f32_vec(x: &FloatTensor<Self>) -> Vec<f32> {
         B::to_f32_vec(&x.primitive)
+    }
+
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match LinearBackward
+            .prepare::<C>([x.node.clone(), w.node.clone(), b.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::fused_linear(x.primitive.clone(), w.primitive.clone(), b.primitive);
+                prep.finish((x.primitive, w.primitive), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::fused_linear(x.primitive, w.primitive, b.primitive))
+            }
+        }
+    }
+
+    /// Composed of differentiable operations (see `fused_tanh_backward`).
+    fn fused_linear_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        need: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        let t = |p| Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(p));
+        let (x, w, g) = (t(x), t(w), t(g));
+        let width = g.dims()[1];
+        let gx = need[0].then(|| g.clone().matmul(w.transpose()));
+        let gw = need[1].then(|| x.transpose().matmul(g.clone()));
+        let gb = need[2].then(|| g.sum_dim(0).reshape([width]).into_primitive().tensor());
+        let prim = |o: Option<Tensor<Self, 2>>| o.map(|t| t.into_primitive().tensor());
+        [prim(gx), prim(gw), gb]
     }
 }
 
@@ -271,6 +456,65 @@ mod tests {
         }
         // Not a copy of burn: the gradient is non-trivial and non-zero.
         assert!(g_fused.iter().any(|g| g.abs() > 0.1));
+    }
+
+    #[test]
+    fn linear_matches_burns_linear_forward_and_backward() {
+        use burn::nn::LinearConfig;
+        let dev = Default::default();
+        let layer = LinearConfig::new(5, 3).init::<Ad>(&dev);
+        let xs: Vec<f32> = (0..20).map(|i| ((i * 7) % 11) as f32 * 0.3 - 1.4).collect();
+        let ws: Vec<f32> = (0..12).map(|i| ((i * 5) % 7) as f32 * 0.2 - 0.6).collect();
+        for input_needs_grad in [true, false] {
+            let run = |fused: bool| {
+                let x = Tensor::<Ad, 2>::from_data(TensorData::new(xs.clone(), [4, 5]), &dev);
+                let x = if input_needs_grad {
+                    x.require_grad()
+                } else {
+                    x
+                };
+                let y = if fused {
+                    linear(&layer, x.clone())
+                } else {
+                    layer.forward(x.clone())
+                };
+                let w = Tensor::<Ad, 2>::from_data(TensorData::new(ws.clone(), [4, 3]), &dev);
+                let out: Vec<f32> = y.clone().into_data().into_vec().unwrap();
+                let grads = (y * w).sum().backward();
+                let v = |t: Option<Tensor<NdArray, 2>>| -> Vec<f32> {
+                    t.map(|t| t.into_data().into_vec().unwrap())
+                        .unwrap_or_default()
+                };
+                let gx = v(x.grad(&grads));
+                let gw = v(layer.weight.val().grad(&grads));
+                let gb: Vec<f32> = layer
+                    .bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .into_vec()
+                    .unwrap();
+                [out, gx, gw, gb]
+            };
+            let (fused, burn) = (run(true), run(false));
+            for (name, (a, b)) in ["output", "dx", "dW", "db"]
+                .iter()
+                .zip(fused.iter().zip(&burn))
+            {
+                assert_eq!(a.len(), b.len(), "{name}");
+                for (p, q) in a.iter().zip(b) {
+                    assert!(
+                        (p - q).abs() <= 1e-5 * q.abs().max(1.0),
+                        "{name}: {p} vs {q}"
+                    );
+                }
+            }
+            assert_eq!(fused[1].is_empty(), !input_needs_grad);
+            assert!(fused[2].iter().any(|g| g.abs() > 0.1));
+        }
     }
 
     #[test]

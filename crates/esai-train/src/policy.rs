@@ -5,7 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::fast_ops::{tanh, FastOps};
+use crate::fast_ops::{linear, tanh, FastOps};
 
 /// A two-hidden-layer tanh MLP.
 #[derive(Module, Debug)]
@@ -29,9 +29,9 @@ impl<B: Backend> Mlp<B> {
 impl<B: FastOps> Mlp<B> {
     /// Forward pass on a batch `[batch, inputs]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let h = tanh(self.l1.forward(x));
-        let h = tanh(self.l2.forward(h));
-        self.out.forward(h)
+        let h = tanh(linear(&self.l1, x));
+        let h = tanh(linear(&self.l2, h));
+        linear(&self.out, h)
     }
 }
 
