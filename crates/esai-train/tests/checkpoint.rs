@@ -35,27 +35,27 @@ fn trainer() -> Trainer<CpuBackend, MoralTemptation> {
     Trainer::<CpuBackend, _>::new(cfg, Method::Esai(esai), env, Default::default()).unwrap()
 }
 
+/// Policy and forecast losses of the next two updates.
+fn two_more_updates(t: &mut Trainer<CpuBackend, MoralTemptation>) -> Vec<(f32, f32)> {
+    (0..2)
+        .map(|_| {
+            let m = t.update(4);
+            (m.policy_loss, m.forecast_loss.unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn resumed_esai_run_matches_the_uninterrupted_one() {
     let dir = std::env::temp_dir().join(format!("esai-ckpt-test-{}", std::process::id()));
     let mut a = trainer();
     a.update(4);
     a.save_checkpoint(&dir).unwrap();
-    let after_a: Vec<(f32, f32)> = (0..2)
-        .map(|_| {
-            let m = a.update(4);
-            (m.policy_loss, m.forecast_loss.unwrap())
-        })
-        .collect();
+    let after_a = two_more_updates(&mut a);
 
     let mut b = trainer();
     b.load_checkpoint(&dir).unwrap();
-    let after_b: Vec<(f32, f32)> = (0..2)
-        .map(|_| {
-            let m = b.update(4);
-            (m.policy_loss, m.forecast_loss.unwrap())
-        })
-        .collect();
+    let after_b = two_more_updates(&mut b);
     let _ = std::fs::remove_dir_all(&dir);
 
     assert_eq!(after_a, after_b, "losses after resuming");
