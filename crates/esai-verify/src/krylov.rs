@@ -441,4 +441,47 @@ mod tests {
         let q = op.quotient(&p.x, &mut tmp, &mut bx);
         assert!((4.0..4.0 * (1.0 + 1e-6)).contains(&q), "quotient {q}");
     }
+
+    #[test]
+    fn split_products_match_one_thread() {
+        // Above PAR_MIN, products, dots and vector updates split across
+        // threads (two here, whatever the machine has): same results as on
+        // one thread, up to the order of a sum.
+        let n = PAR_MIN + 7_001;
+        let mut rng = esai_core::rng::SplitMix64::new(5);
+        let (mut row_start, mut col, mut val) = (vec![0usize], Vec::new(), Vec::new());
+        for i in 0..n {
+            col.push(i);
+            val.push(0.5);
+            for _ in 0..4 {
+                col.push((rng.next_u64() % n as u64) as usize);
+                val.push(rng.next_f64());
+            }
+            row_start.push(col.len());
+        }
+        let split = GramOp::new(&row_start, &col, val.clone()).ok().unwrap();
+        let split = GramOp {
+            threads: 2,
+            ..split
+        };
+        let single = GramOp::new(&row_start, &col, val).ok().unwrap();
+        let single = GramOp {
+            threads: 1,
+            ..single
+        };
+        let x: Vec<f64> = (0..n).map(|_| rng.next_f64() + 0.1).collect();
+        let (mut tmp, mut bs, mut b1) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        split.gram(&x, &mut tmp, &mut bs);
+        single.gram(&x, &mut tmp, &mut b1);
+        assert_eq!(bs, b1, "row-split products are exact row by row");
+        let (ds, d1) = (split.dot(&x, &bs), single.dot(&x, &b1));
+        assert!((ds - d1).abs() <= 1e-12 * d1.abs(), "{ds} vs {d1}");
+        let (ps, p1) = (propose(&split, 30, 1e-9), propose(&single, 30, 1e-9));
+        assert_eq!(ps.steps, p1.steps);
+        let (qs, q1) = (
+            split.quotient(&ps.x, &mut tmp, &mut bs),
+            single.quotient(&p1.x, &mut tmp, &mut b1),
+        );
+        assert!((qs - q1).abs() <= 1e-9 * q1, "{qs} vs {q1}");
+    }
 }
