@@ -362,7 +362,7 @@ fn power_sigma(w: &[f32], rows: usize, cols: usize, v: &mut [f32], iters: usize)
     let mut nv = vec![0.0f32; cols];
     for _ in 0..iters {
         // nv = wᵀ(w v), row by row: contiguous, so both loops vectorise.
-        nv.iter_mut().for_each(|x| *x = 0.0);
+        nv.fill(0.0);
         for row in w.chunks_exact(cols).take(rows) {
             let u: f32 = row.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
             nv.iter_mut().zip(row).for_each(|(x, a)| *x += u * a);

@@ -176,14 +176,10 @@ impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FastOps for 
     fn fused_tanh_backward(y: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
         match (y, grad) {
             (NdArrayTensorFloat::F32(y), NdArrayTensorFloat::F32(g)) => {
-                let mut g = g.array;
-                g.zip_mut_with(&y.array, |g, &y| *g *= 1.0 - y * y);
-                NdArrayTensorFloat::F32(NdArrayTensor::new(g))
+                NdArrayTensorFloat::F32(NdArrayTensor::new(nd::tanh_backward(&y.array, g.array)))
             }
             (NdArrayTensorFloat::F64(y), NdArrayTensorFloat::F64(g)) => {
-                let mut g = g.array;
-                g.zip_mut_with(&y.array, |g, &y| *g *= 1.0 - y * y);
-                NdArrayTensorFloat::F64(NdArrayTensor::new(g))
+                NdArrayTensorFloat::F64(NdArrayTensor::new(nd::tanh_backward(&y.array, g.array)))
             }
             _ => panic!("fused_tanh_backward: output and gradient differ in precision"),
         }
@@ -248,7 +244,8 @@ impl<E: FloatNdArrayElement, I: IntNdArrayElement, Q: QuantElement> FastOps for 
     }
 }
 
-/// The linear layer on ndarray's arrays (2-D input and weight, 1-D bias).
+/// The element-type-generic bodies of the ndarray operations: the tanh
+/// derivative and the linear layer (2-D input and weight, 1-D bias).
 mod nd {
     use ndarray::linalg::general_mat_mul;
     use ndarray::{ArcArray, Array2, Axis, Ix1, Ix2, IxDyn, LinalgScalar};
@@ -259,6 +256,12 @@ mod nd {
         a.view()
             .into_dimensionality::<Ix2>()
             .expect("linear layers take 2-D operands")
+    }
+
+    /// `g · (1 − y²)`, in place in `g`.
+    pub fn tanh_backward<E: LinalgScalar>(y: &Dyn<E>, mut g: Dyn<E>) -> Dyn<E> {
+        g.zip_mut_with(y, |g, &y| *g = *g * (E::one() - y * y));
+        g
     }
 
     /// `x W + b`: the bias rows first, then one product accumulated onto them.

@@ -73,19 +73,18 @@ pub fn lipschitz_upper_bounds(mlp: &Mlp, e_inputs: usize) -> UpperBounds {
     // The three column blocks are independent: the whole input on a second
     // thread, E and u on this one (the monitor recertifies during training,
     // when the second core is otherwise idle).
-    let ((product, averaged), e_block, l_u) = std::thread::scope(|s| {
-        let whole = s.spawn(|| block_bounds(mlp, &weights, &shared, 0..n_in));
-        let e_block = block_bounds(mlp, &weights, &shared, 0..e_inputs);
-        let l_u = if e_inputs < n_in {
-            block_bounds(mlp, &weights, &shared, e_inputs..n_in).1
-        } else {
-            0.0
-        };
-        let whole = whole
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (whole, e_block, l_u)
-    });
+    let ((product, averaged), (e_block, l_u)) = crate::join(
+        || block_bounds(mlp, &weights, &shared, 0..n_in),
+        || {
+            let e_block = block_bounds(mlp, &weights, &shared, 0..e_inputs);
+            let l_u = if e_inputs < n_in {
+                block_bounds(mlp, &weights, &shared, e_inputs..n_in).1
+            } else {
+                0.0
+            };
+            (e_block, l_u)
+        },
+    );
     let zero = forward_enclosure(mlp, &vec![Interval::point(0.0); n_in]);
     UpperBounds {
         product,

@@ -123,14 +123,10 @@ pub fn sparse_spectral_bound(a: &ISparse, opts: SparseOptions) -> NormBound {
     };
     // The two kernel checks are independent: one on a second thread (each
     // stays single-threaded, so the trusted code is unchanged).
-    let (upper, lower) = std::thread::scope(|s| {
-        let upper = s.spawn(|| collatz_wielandt_upper(a, &x));
-        let lower = spectral_norm_lower_sparse(a, &lower_vec);
-        let upper = upper
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (upper, lower)
-    });
+    let (upper, lower) = crate::join(
+        || collatz_wielandt_upper(a, &x),
+        || spectral_norm_lower_sparse(a, &lower_vec),
+    );
     let lower = lower.min(upper);
     let method = if nonneg {
         format!("{how} + Collatz–Wielandt on MᵀM (M ≥ 0)")
