@@ -444,7 +444,18 @@ impl<B: FastOps> ModuleMapper<B> for SpectralProjector {
         };
         let sigma = power_sigma(&data, rows, cols, v, iters);
         if sigma > target {
-            tensor.mul_scalar(target / sigma)
+            // The projection is a step outside the gradient graph: the
+            // parameter must stay a leaf. `mul_scalar` alone leaves a tracked
+            // intermediate, which burn reports as not requiring a gradient, so
+            // the optimiser stops training it and a checkpoint reloads it
+            // frozen (a resumed run then differs from the uninterrupted one).
+            let leaf = tensor.is_require_grad();
+            let scaled = tensor.mul_scalar(target / sigma).detach();
+            if leaf {
+                scaled.require_grad()
+            } else {
+                scaled
+            }
         } else {
             tensor
         }

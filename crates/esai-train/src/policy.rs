@@ -104,7 +104,16 @@ impl<B: Backend> Mlp<B> {
     /// projection (fault injection: breaks spectral normalisation on purpose).
     pub fn scale_output(self, factor: f32) -> Self {
         let out = Linear {
-            weight: self.out.weight.map(|w| w.mul_scalar(factor)),
+            weight: self.out.weight.map(|w| {
+                // A leaf again, as after the optimiser (see SpectralProjector).
+                let leaf = w.is_require_grad();
+                let w = w.mul_scalar(factor).detach();
+                if leaf {
+                    w.require_grad()
+                } else {
+                    w
+                }
+            }),
             ..self.out
         };
         Self { out, ..self }

@@ -65,3 +65,59 @@ fn resumed_esai_run_matches_the_uninterrupted_one() {
         "g_φ after resuming"
     );
 }
+
+/// A graph-dilemma ESAI trainer built from the repository's spec.
+fn dilemma_trainer() -> Trainer<CpuBackend, esai_envs::AnyEnv> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/graph-dilemma.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let spec = esai_core::spec::Spec::from_toml(&text, &|_| Err("no files".into())).unwrap();
+    let (ppo, method) = esai_train::from_spec::configs(&spec).unwrap();
+    let env = esai_envs::from_spec(&spec, ppo.seed).unwrap();
+    Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default()).unwrap()
+}
+
+/// Regression (issue: "resume not exact for ESAI on the graph dilemma"):
+/// the spectral projection left g_φ's rescaled weights as tracked
+/// intermediates, which burn reports as not requiring a gradient. A fresh
+/// trainer's weights were therefore reloaded frozen, and the resumed run
+/// differed from the uninterrupted one from its first update on (forecast
+/// and harm losses). Checks the resumed losses and g_φ against the run that
+/// kept going, from a trainer that never trained before loading.
+#[test]
+fn resume_into_a_fresh_trainer_equals_the_uninterrupted_graph_dilemma_run() {
+    let dir = std::env::temp_dir().join(format!("esai-ckpt-gd-{}", std::process::id()));
+    let mut a = dilemma_trainer();
+    a.update(4);
+    a.update(4);
+    a.save_checkpoint(&dir).unwrap();
+    let ma = a.update(4);
+    let mut b = dilemma_trainer();
+    b.load_checkpoint(&dir).unwrap();
+    let mb = b.update(4);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        (ma.forecast_loss, ma.harm_loss, ma.grad_norm_max),
+        (mb.forecast_loss, mb.harm_loss, mb.grad_norm_max)
+    );
+    assert_eq!(a.g_phi_weights_json(), b.g_phi_weights_json());
+}
+
+/// Regression (same defect, seen from training): while the projection binds,
+/// every layer of g_φ must still learn. Before the fix the projected output
+/// layer stopped receiving updates after its first rescaling.
+#[test]
+fn projected_g_phi_layers_keep_learning() {
+    let mut t = trainer();
+    t.update(4);
+    let before = t.g_phi().unwrap();
+    t.update(4);
+    let after = t.g_phi().unwrap();
+    for (i, (l0, l1)) in before.layers().iter().zip(after.layers()).enumerate() {
+        let moved = l0
+            .weight()
+            .iter()
+            .zip(l1.weight())
+            .any(|(x, y)| (x - y).abs() > 0.0);
+        assert!(moved, "layer {i} of g_φ did not change in an update");
+    }
+}
