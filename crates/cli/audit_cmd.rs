@@ -2,7 +2,7 @@
 //! multi-agent run, from fresh evaluation rollouts (schema `esai.audit/v1`,
 //! documented in docs/audit-schema.md).
 
-use crate::evaluate_cmd::load_trained;
+use crate::run_files::load_trained;
 use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};

@@ -33,14 +33,38 @@ pub struct CertifyArgs {
 
 /// Loads and checks a spec; weights paths are resolved relative to the spec file.
 pub fn load_spec(path: &std::path::Path) -> Result<Spec> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read spec {}", path.display()))?;
+    let text = read_spec_text(path)?;
     let base = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let loader = move |rel: &str| {
-        std::fs::read_to_string(base.join(rel))
-            .map_err(|e| format!("{}: {e}", base.join(rel).display()))
-    };
+    let loader = move |rel: &str| read_named_file(&base.join(rel));
     Spec::from_toml(&text, &loader).with_context(|| format!("{}", path.display()))
+}
+
+/// Largest spec or named file read (a 64-1024-1024-32 weights file is ≈ 25 MB).
+pub const MAX_SPEC_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a file a spec names, refusing what is not a regular file (a FIFO
+/// would block for ever, `/dev/zero` never ends) or is over the size cap.
+pub fn read_named_file(path: &std::path::Path) -> std::result::Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{}: not a regular file (allowed: a file, not a device, FIFO or directory)",
+            path.display()
+        ));
+    }
+    if meta.len() > MAX_SPEC_FILE_BYTES {
+        return Err(format!(
+            "{}: {} bytes, allowed at most {MAX_SPEC_FILE_BYTES}",
+            path.display(),
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The text of a spec file, with the checks of [`read_named_file`].
+pub fn read_spec_text(path: &std::path::Path) -> Result<String> {
+    read_named_file(path).map_err(|e| anyhow::anyhow!("cannot read spec {e}"))
 }
 
 /// Runs the command; returns the exit code.

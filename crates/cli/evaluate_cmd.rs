@@ -1,16 +1,11 @@
 //! `esai evaluate DIR`: greedy and stochastic evaluation of a trained run.
 
-use crate::certify_cmd::load_spec;
-use crate::output::{problems_error, write_atomic};
-use anyhow::{bail, Context, Result};
+use crate::run_files::load_trained;
+use anyhow::{bail, Result};
 use clap::Args;
-use esai_core::spec::Spec;
-use esai_core::training::Training;
-use esai_envs::AnyEnv;
-use esai_train::from_spec::configs;
-use esai_train::ppo::Trainer;
-use esai_train::CpuBackend;
-use std::path::{Path, PathBuf};
+use esai_runs::lock::DirLock;
+use esai_runs::rundir::RunDir;
+use std::path::PathBuf;
 
 /// Arguments of `esai evaluate`.
 #[derive(Args)]
@@ -40,13 +35,19 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
             out.display()
         );
     }
+    // evaluation.json is sealed into run.json: one writer at a time.
+    let _lock = DirLock::acquire(&args.dir)?;
     let (_, mut trainer) = load_trained(&args.dir)?;
     let results = [
         trainer.evaluate(args.episodes, true),
         trainer.evaluate(args.episodes, false),
     ];
     let json = serde_json::to_string_pretty(&results)?;
-    write_atomic(&out, json.as_bytes(), true)?;
+    let run = RunDir::new(&args.dir);
+    let mut record = run.read_record()?;
+    run.unseal(&mut record, "evaluation.json")?;
+    esai_runs::atomic::write(&out, json.as_bytes())?;
+    run.add_sealed(&mut record, "evaluation.json")?;
     if args.json {
         println!("{json}");
     } else {
@@ -70,55 +71,3 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `DIR/config.toml` of a run and its `[training]` (shared by every command
-/// that reads a run directory).
-pub fn read_run_config(dir: &Path) -> Result<(toml::Table, Training)> {
-    let cfg_path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&cfg_path).with_context(|| {
-        format!(
-            "cannot read {} (is {} a run directory from esai train?)",
-            cfg_path.display(),
-            dir.display()
-        )
-    })?;
-    let table: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
-    let training: Training = table
-        .get("training")
-        .cloned()
-        .with_context(|| format!("{}: missing [training]", cfg_path.display()))?
-        .try_into()
-        .with_context(|| format!("{}: bad [training]", cfg_path.display()))?;
-    Ok((table, training))
-}
-
-/// The spec and a trainer holding the final checkpoint of the finished run
-/// in `dir` (shared by `esai evaluate` and `esai audit`).
-pub fn load_trained(dir: &Path) -> Result<(Spec, Trainer<CpuBackend, AnyEnv>)> {
-    let (table, training) = read_run_config(dir)?;
-    let cfg_path = dir.join("config.toml");
-    let spec_path = table
-        .get("spec")
-        .and_then(|v| v.as_str())
-        .with_context(|| format!("{}: missing `spec`", cfg_path.display()))?;
-    let mut spec = load_spec(Path::new(spec_path))?;
-    spec.training = training;
-    let (ppo, method) =
-        configs(&spec).map_err(|p| problems_error("cannot rebuild the run's configuration", &p))?;
-    let env = esai_envs::from_spec(&spec, ppo.seed ^ 0xE7A1)
-        .map_err(|p| problems_error("cannot rebuild the run's environment", &p))?;
-    let mut trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let final_dir = dir.join("checkpoints/final");
-    if !final_dir.is_dir() {
-        bail!(
-            "{} has no checkpoints/final: a finished run is needed (resume it with esai train SPEC --resume {})",
-            dir.display(),
-            dir.display()
-        );
-    }
-    trainer
-        .load_checkpoint(&final_dir)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    Ok((spec, trainer))
-}

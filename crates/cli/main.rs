@@ -11,6 +11,7 @@ mod evaluate_cmd;
 mod monitor_cmd;
 mod output;
 mod report_cmd;
+mod run_files;
 mod sweep_cmd;
 mod train_cmd;
 

@@ -220,7 +220,7 @@ fn read_run(dir: &Path) -> Result<Run> {
             dir.display()
         );
     }
-    let (_, training) = crate::evaluate_cmd::read_run_config(dir)?;
+    let (_, training) = crate::run_files::read_run_config(dir)?;
     let basis_path = dir.join("monitor_basis.json");
     let basis: Basis = serde_json::from_str(
         &std::fs::read_to_string(&basis_path)

@@ -459,6 +459,18 @@ where
         dir: &std::path::Path,
         extras: &[(&str, &[u8])],
     ) -> Result<std::path::PathBuf, String> {
+        self.save_checkpoint_sealed(dir, extras, &|_| Ok(()))
+    }
+
+    /// [`Trainer::save_checkpoint_with`], calling `seal` on the finished
+    /// temporary directory (every file written and fsynced) just before it
+    /// is renamed into place, e.g. to write a manifest of its files.
+    pub fn save_checkpoint_sealed(
+        &self,
+        dir: &std::path::Path,
+        extras: &[(&str, &[u8])],
+        seal: &dyn Fn(&std::path::Path) -> Result<(), String>,
+    ) -> Result<std::path::PathBuf, String> {
         use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
         let tmp = dir.with_extension("tmp");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -496,6 +508,7 @@ where
                 .and_then(|f| f.sync_all())
                 .map_err(|e| err("fsync", &e))?;
         }
+        seal(&tmp)?;
         let _ = std::fs::remove_dir_all(dir);
         std::fs::rename(&tmp, dir)
             .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), dir.display()))?;
@@ -613,6 +626,16 @@ where
     /// `esai certify` can check the trained update network.
     pub fn g_phi_weights_json(&self) -> Option<String> {
         self.agent.esai.as_ref().map(|n| n.g.to_weights_json())
+    }
+
+    /// Environment steps per update (agents in all copies × rollout steps).
+    pub fn rollout_size(&self) -> usize {
+        self.cfg.num_envs * self.cfg.ppo.rollout_steps
+    }
+
+    /// Rollout steps per update.
+    pub fn rollout_steps(&self) -> usize {
+        self.cfg.ppo.rollout_steps
     }
 
     /// Updates completed so far.
