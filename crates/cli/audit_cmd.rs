@@ -2,8 +2,8 @@
 //! multi-agent run, from fresh evaluation rollouts (schema `esai.audit/v1`,
 //! documented in docs/audit-schema.md).
 
-use crate::run_files::load_trained;
 use crate::output::write_atomic;
+use crate::run_files::load_trained;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use esai_audit::{audit, Audit, Ci, Population, Rollouts, Thresholds, TradeoffPoint, Unit};

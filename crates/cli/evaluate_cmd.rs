@@ -70,4 +70,3 @@ pub fn run(args: &EvaluateArgs) -> Result<u8> {
     }
     Ok(0)
 }
-

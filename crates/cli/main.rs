@@ -1,8 +1,10 @@
 //! `esai`: the command-line interface of the ESAI toolkit.
 //!
 //! Only this crate knows clap, anyhow and output formats. Exit codes:
-//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage; `train`:
-//! 4 halted by the monitor, 130/143 stopped by SIGINT/SIGTERM.
+//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage (a damaged
+//! or edited run directory included), 5 a file-system failure, 6 the
+//! directory is in use by another process; `train`: 4 halted by the
+//! monitor, 130/143 stopped by SIGINT/SIGTERM.
 
 mod audit_cmd;
 mod bench_cmd;
@@ -40,12 +42,16 @@ enum Command {
     /// Re-check a run directory (finished, halted or running) against the
     /// monitor's rules offline: metrics rows and every checkpoint's g_φ.
     ///
-    /// Exit codes: 0 no halt-policy rule broken, 4 one is, 2 invalid input.
+    /// Exit codes: 0 no halt-policy rule broken, 4 one is, 2 invalid input or a
+    /// damaged run (missing, duplicated or renumbered metrics rows, a checkpoint
+    /// that fails its manifest).
     Monitor(monitor_cmd::MonitorArgs),
     /// Run a grid of training runs (λ × methods × seeds × any spec key) in
     /// parallel processes, each certified first and monitored; resumable, shardable.
     ///
-    /// Exit codes: 0 no run failed, 1 a run failed, 130 interrupted, 2 invalid input.
+    /// Exit codes: 0 every point finished (done, uncertified or halted), 1 a
+    /// point failed or was interrupted, 130 the sweep was interrupted, 2 invalid
+    /// input, 6 another sweep holds the directory.
     Sweep(sweep_cmd::SweepArgs),
     /// Tables (Markdown, CSV, JSON) with mean and 95% CI per point, the λ
     /// transition and SVG figures of a sweep directory.
@@ -76,7 +82,27 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(error_code(&e))
         }
     }
+}
+
+/// Exit code of a directory another process is writing (`esai train`,
+/// `esai sweep`, `esai evaluate`): retry later.
+pub const EXIT_BUSY: u8 = 6;
+/// Exit code of a file-system failure (cannot read or write, disk full).
+pub const EXIT_IO: u8 = 5;
+
+/// The exit code of an error: busy, I/O, or invalid input (2).
+fn error_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if let Some(r) = cause.downcast_ref::<esai_runs::RunError>() {
+            return match r {
+                esai_runs::RunError::Locked { .. } => EXIT_BUSY,
+                esai_runs::RunError::Io { .. } => EXIT_IO,
+                _ => 2,
+            };
+        }
+    }
+    2
 }

@@ -3,7 +3,7 @@
 //! `esai monitor DIR` (the offline audit of a run directory).
 
 use crate::output::{problems_error, write_atomic};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use esai_core::graph::{Graph, LaplacianKind};
 use esai_core::mlp::Mlp;
@@ -210,28 +210,24 @@ struct Run {
     basis: Basis,
     rows: Vec<serde_json::Value>,
     notes: Vec<String>,
+    /// Rows or checkpoints that are not what the run wrote.
+    integrity: Vec<String>,
     checkpoints: Vec<CheckpointWeights>,
 }
 
 fn read_run(dir: &Path) -> Result<Run> {
-    if !dir.is_dir() {
-        bail!(
-            "{}: not a directory; pass a run directory written by esai train",
-            dir.display()
-        );
-    }
+    let (run_dir, record) = crate::run_files::open_run(dir, None)?;
     let (_, training) = crate::run_files::read_run_config(dir)?;
-    let basis_path = dir.join("monitor_basis.json");
-    let basis: Basis = serde_json::from_str(
-        &std::fs::read_to_string(&basis_path)
-            .with_context(|| format!("cannot read {}", basis_path.display()))?,
-    )
-    .with_context(|| format!("{} is corrupt", basis_path.display()))?;
+    let basis: Basis = crate::run_files::read_json(&run_dir.file("monitor_basis.json"))?;
     let metrics_path = dir.join("metrics.jsonl");
-    let text = std::fs::read_to_string(&metrics_path)
-        .with_context(|| format!("cannot read {}", metrics_path.display()))?;
+    let text = String::from_utf8(esai_runs::rundir::read_capped(
+        &metrics_path,
+        esai_runs::rundir::MAX_RUN_FILE_BYTES,
+    )?)
+    .map_err(|_| esai_runs::RunError::damaged(&metrics_path, "not UTF-8"))?;
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let mut integrity = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         match serde_json::from_str::<serde_json::Value>(line) {
@@ -240,50 +236,78 @@ fn read_run(dir: &Path) -> Result<Run> {
                 "metrics.jsonl: the last line is incomplete (a run in progress or killed); {} rows checked",
                 rows.len()
             )),
-            _ => bail!(
-                "{} line {}: not a JSON object; the file is corrupt",
-                metrics_path.display(),
+            _ => integrity.push(format!("metrics.jsonl line {}: not a JSON object", i + 1)),
+        }
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let got = row.get("update").and_then(|u| u.as_u64());
+        if got != Some(i as u64 + 1) {
+            integrity.push(format!(
+                "metrics.jsonl row {}: update {} where update {} belongs (rows missing, duplicated or renumbered)",
+                i + 1,
+                got.map_or("missing".into(), |u| u.to_string()),
                 i + 1
-            ),
+            ));
+            break;
         }
     }
     let mut checkpoints = Vec::new();
-    let ck_dir = dir.join("checkpoints");
-    if ck_dir.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&ck_dir)
-            .with_context(|| format!("cannot read {}", ck_dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir() && p.extension().is_none())
-            .collect();
-        entries.sort();
-        for p in entries {
-            let name = p
-                .file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().to_string());
-            let g_path = p.join("g_phi.json");
-            if !g_path.exists() {
-                continue; // baselines have no g_φ
-            }
-            let g_text = std::fs::read_to_string(&g_path)
-                .with_context(|| format!("cannot read {}", g_path.display()))?;
-            let g_phi = Mlp::from_json(&g_text).map_err(|errs| {
-                let e: Vec<String> = errs.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-                anyhow::anyhow!("{} is corrupt: {}", g_path.display(), e.join("; "))
-            })?;
-            let state_path = p.join("state.json");
-            let update = serde_json::from_str::<serde_json::Value>(
-                &std::fs::read_to_string(&state_path)
-                    .with_context(|| format!("cannot read {}", state_path.display()))?,
+    let mut newest: Option<(usize, PathBuf)> = None;
+    let mut all = run_dir.checkpoints()?;
+    let final_dir = run_dir.checkpoints_dir().join("final");
+    if final_dir.is_dir() {
+        all.push((usize::MAX, final_dir));
+    }
+    for (n, p) in all {
+        if let Err(e) = run_dir.verify_checkpoint(&p, &record) {
+            integrity.push(format!("{e}"));
+            continue;
+        }
+        if n != usize::MAX && newest.as_ref().is_none_or(|(m, _)| n > *m) {
+            newest = Some((n, p.clone()));
+        }
+        let name = p
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().to_string());
+        let g_path = p.join("g_phi.json");
+        if !g_path.exists() {
+            continue; // baselines have no g_φ
+        }
+        let g_text = std::fs::read_to_string(&g_path)
+            .with_context(|| format!("cannot read {}", g_path.display()))?;
+        let g_phi = Mlp::from_json(&g_text).map_err(|errs| {
+            let e: Vec<String> = errs.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            anyhow::anyhow!("{} is corrupt: {}", g_path.display(), e.join("; "))
+        })?;
+        let update = serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(p.join("state.json"))
+                .with_context(|| format!("cannot read {}", p.join("state.json").display()))?,
+        )
+        .ok()
+        .and_then(|v| v.get("updates").and_then(|u| u.as_u64()))
+        .with_context(|| {
+            format!(
+                "{} is corrupt (no `updates`)",
+                p.join("state.json").display()
             )
-            .ok()
-            .and_then(|v| v.get("updates").and_then(|u| u.as_u64()))
-            .with_context(|| format!("{} is corrupt (no `updates`)", state_path.display()))?
-                as usize;
-            checkpoints.push(CheckpointWeights {
-                name,
-                update,
-                g_phi,
-            });
+        })? as usize;
+        checkpoints.push(CheckpointWeights {
+            name,
+            update,
+            g_phi,
+        });
+    }
+    // The rows up to the newest checkpoint are sealed in it: the live file
+    // must agree with them.
+    if let Some((n, p)) = newest {
+        let sealed = std::fs::read_to_string(p.join("metrics.jsonl")).unwrap_or_default();
+        let live: Vec<&str> = lines.iter().take(n).copied().collect();
+        let kept: Vec<&str> = sealed.lines().collect();
+        if live != kept {
+            integrity.push(format!(
+                "metrics.jsonl: rows 1–{n} differ from the copy sealed in {} (edited or lost rows)",
+                p.display()
+            ));
         }
     }
     Ok(Run {
@@ -291,6 +315,7 @@ fn read_run(dir: &Path) -> Result<Run> {
         basis,
         rows,
         notes,
+        integrity,
         checkpoints,
     })
 }
@@ -338,6 +363,7 @@ pub fn run(args: &MonitorArgs) -> Result<u8> {
         "run": args.dir.display().to_string(),
         "rules": cfg,
         "audit": result,
+        "integrity": run.integrity,
         "would_halt": result.would_halt(),
     });
     if let Some(out) = &args.out {
@@ -368,6 +394,12 @@ pub fn run(args: &MonitorArgs) -> Result<u8> {
         for n in &result.not_checked {
             println!("not checked: {n}");
         }
+        for n in &run.integrity {
+            println!("DAMAGED: {n}");
+        }
+    }
+    if !run.integrity.is_empty() {
+        return Ok(2);
     }
     Ok(if result.would_halt() { EXIT_HALTED } else { 0 })
 }

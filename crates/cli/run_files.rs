@@ -54,8 +54,7 @@ pub fn run_spec(run: &RunDir) -> Result<(Spec, SpecBundle, toml::Table)> {
     let path = run.file("spec.json");
     let text = String::from_utf8(read_capped(&path, MAX_RUN_FILE_BYTES)?)
         .map_err(|_| RunError::damaged(&path, "not UTF-8"))?;
-    let bundle =
-        SpecBundle::from_json(&text).map_err(|e| RunError::damaged(&path, e))?;
+    let bundle = SpecBundle::from_json(&text).map_err(|e| RunError::damaged(&path, e))?;
     let mut spec = bundle
         .spec()
         .with_context(|| format!("{} no longer parses", path.display()))?;
@@ -67,11 +66,9 @@ pub fn run_spec(run: &RunDir) -> Result<(Spec, SpecBundle, toml::Table)> {
 /// `DIR/config.toml` of a run and its `[training]`.
 pub fn read_run_config(dir: &Path) -> Result<(toml::Table, Training)> {
     let cfg_path = dir.join("config.toml");
-    let bytes = read_capped(&cfg_path, MAX_RUN_FILE_BYTES).with_context(|| {
-        format!("is {} a run directory from esai train?", dir.display())
-    })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| RunError::damaged(&cfg_path, "not UTF-8"))?;
+    let bytes = read_capped(&cfg_path, MAX_RUN_FILE_BYTES)
+        .with_context(|| format!("is {} a run directory from esai train?", dir.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| RunError::damaged(&cfg_path, "not UTF-8"))?;
     let table: toml::Table = toml::from_str(&text)
         .with_context(|| format!("{} is not valid TOML", cfg_path.display()))?;
     let training: Training = table
@@ -99,9 +96,8 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// A fresh trainer for the run's configuration.
 pub fn build_trainer(spec: &Spec, env_seed_xor: u64) -> Result<Trainer<CpuBackend, AnyEnv>> {
-    let (ppo, method) = configs(spec).map_err(|p| {
-        crate::output::problems_error("cannot rebuild the run's configuration", &p)
-    })?;
+    let (ppo, method) = configs(spec)
+        .map_err(|p| crate::output::problems_error("cannot rebuild the run's configuration", &p))?;
     let env = esai_envs::from_spec(spec, ppo.seed ^ env_seed_xor)
         .map_err(|p| crate::output::problems_error("cannot rebuild the run's environment", &p))?;
     Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())

@@ -11,6 +11,7 @@
 //! `logs/<id>.log`, `status-<shard>.json`.
 
 use crate::output::{problems_error, write_atomic};
+use crate::EXIT_BUSY;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::spec::Spec;
@@ -53,7 +54,7 @@ pub struct SweepArgs {
 /// interrupted, halted, trained (not yet evaluated), partial or pending.
 pub(crate) fn status(dir: &Path) -> &'static str {
     let run = |f: &str| dir.join(f).exists();
-    if run("summary.json") && run("evaluation.json") {
+    if run("summary.json") && run("evaluation.json") && summary_sealed(dir) {
         "done"
     } else if run("uncertified.json") {
         "uncertified"
@@ -64,7 +65,7 @@ pub(crate) fn status(dir: &Path) -> &'static str {
             Ok(t) if t.contains("\"interrupted\"") => "interrupted",
             _ => "halted",
         }
-    } else if run("summary.json") {
+    } else if run("summary.json") && summary_sealed(dir) {
         "trained"
     } else if dir.join("checkpoints").is_dir() {
         "partial"
@@ -251,6 +252,8 @@ pub fn run(args: &SweepArgs) -> Result<u8> {
         std::fs::create_dir_all(out.join(sub))
             .with_context(|| format!("cannot create {}", out.join(sub).display()))?;
     }
+    // One sweep per directory: a second one would train points twice.
+    let _lock = esai_runs::lock::DirLock::acquire(&out)?;
     match std::fs::read_to_string(out.join("sweep.toml")) {
         Ok(existing) if existing != text => bail!(
             "{} holds a different sweep (sweep.toml differs); choose another --out",
@@ -354,7 +357,27 @@ pub fn run(args: &SweepArgs) -> Result<u8> {
         println!("interrupted: run the same command again to continue");
         return Ok(130);
     }
-    Ok(if counts.contains_key("failed") { 1 } else { 0 })
+    let bad: Vec<&str> = ["failed", "interrupted", "busy"]
+        .into_iter()
+        .filter(|k| counts.contains_key(*k))
+        .collect();
+    if !bad.is_empty() {
+        println!(
+            "not every point finished ({}): see {}/logs; run the same command again to retry interrupted ones",
+            bad.join(", "),
+            out.display()
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// Whether a run's `summary.json` is sealed in its `run.json` (a run
+/// killed between writing the two is finished by a resume, not trusted).
+fn summary_sealed(dir: &Path) -> bool {
+    esai_runs::rundir::RunDir::new(dir)
+        .read_record()
+        .is_ok_and(|r| r.files.contains_key("summary.json"))
 }
 
 /// Certifies, trains (or resumes) and evaluates one point; returns its status.
@@ -401,28 +424,42 @@ fn run_point(exe: &Path, out: &Path, job: &Job, episodes: &str) -> String {
         }
     }
     if st != "trained" {
-        let mut cmd = Command::new(exe);
-        cmd.arg("train").arg(&job.spec_path);
-        // A run killed between its final checkpoint and summary.json cannot
-        // be resumed (it is finished); it is retrained from scratch.
-        let finished = dir.join("checkpoints/final").exists();
-        if (st == "partial" || st == "interrupted") && !finished {
-            cmd.arg("--resume").arg(&dir);
-        } else {
-            cmd.arg("--out").arg(&dir).arg("--force");
+        let resume = st == "partial" || st == "interrupted";
+        // A run directory still locked by a child of an earlier, killed
+        // sweep: that child stops within a second (it watches its parent).
+        let mut code: std::io::Result<Option<i32>> = Ok(Some(EXIT_BUSY as i32));
+        for attempt in 0..20 {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            let mut cmd = Command::new(exe);
+            cmd.env("ESAI_PARENT_PID", std::process::id().to_string());
+            if resume {
+                cmd.arg("train").arg("--resume").arg(&dir);
+            } else {
+                cmd.arg("train")
+                    .arg(&job.spec_path)
+                    .arg("--out")
+                    .arg(&dir)
+                    .arg("--force");
+            }
+            let (Ok(o), Ok(e)) = (log(), log()) else {
+                return fail(format!("cannot open {}", log_path.display()));
+            };
+            code = cmd
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(o))
+                .stderr(Stdio::from(e))
+                .status()
+                .map(|s| s.code());
+            if !matches!(code, Ok(Some(c)) if c == EXIT_BUSY as i32) {
+                break;
+            }
         }
-        let (Ok(o), Ok(e)) = (log(), log()) else {
-            return fail(format!("cannot open {}", log_path.display()));
-        };
-        let code = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(o))
-            .stderr(Stdio::from(e))
-            .status()
-            .map(|s| s.code());
         match code {
             Ok(Some(0)) => {}
             Ok(Some(4)) => return "halted".into(),
+            Ok(Some(c)) if c == EXIT_BUSY as i32 => return "busy".into(),
             Ok(Some(130 | 143)) | Ok(None) => return "interrupted".into(),
             Ok(Some(c)) => return fail(format!("esai train exited with {c}")),
             Err(e) => return fail(format!("cannot start esai train: {e}")),
@@ -432,6 +469,7 @@ fn run_point(exe: &Path, out: &Path, job: &Job, episodes: &str) -> String {
         return fail(format!("cannot open {}", log_path.display()));
     };
     let code = Command::new(exe)
+        .env("ESAI_PARENT_PID", std::process::id().to_string())
         .args(["evaluate"])
         .arg(&dir)
         .args(["--episodes", episodes, "--force"])

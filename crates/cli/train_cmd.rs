@@ -12,7 +12,9 @@
 
 use crate::monitor_cmd::{basis_for, write_incident, VerifyOracle, EXIT_HALTED};
 use crate::output::problems_error;
-use crate::run_files::{build_trainer, load_checkpoint, load_spec_bundle, open_run, read_json, run_spec};
+use crate::run_files::{
+    build_trainer, load_checkpoint, load_spec_bundle, open_run, read_json, run_spec,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use esai_core::spec::Spec;
@@ -151,7 +153,13 @@ fn register_signals() -> Result<Arc<AtomicUsize>> {
 
 /// Refuses a fire drill that can never fire in this run (it would pass
 /// silently and prove nothing).
-fn check_fault(f: &Fault, first: usize, updates: usize, rollout_steps: usize, esai: bool) -> Result<()> {
+fn check_fault(
+    f: &Fault,
+    first: usize,
+    updates: usize,
+    rollout_steps: usize,
+    esai: bool,
+) -> Result<()> {
     let (update, what) = match f {
         Fault::NanIae { update, step } => {
             if *step >= rollout_steps {
@@ -254,11 +262,17 @@ fn claim_new_dir(dir: &Path, force: bool) -> Result<DirLock> {
 fn open_new(args: &TrainArgs, spec_path: &Path, interrupt: Arc<AtomicUsize>) -> Result<Session> {
     let (spec, bundle) = new_spec(args, spec_path)?;
     let (ppo, method) = configs(&spec).map_err(|problems| {
-        problems_error(format!("{}: cannot train this spec", spec_path.display()), &problems)
+        problems_error(
+            format!("{}: cannot train this spec", spec_path.display()),
+            &problems,
+        )
     })?;
     let t = spec.training.clone();
     let (cert, _) = certify(&spec, CertifyOptions::default());
-    if matches!(method, Method::Esai(_)) && cert.verdict != Verdict::Certified && !args.allow_uncertified {
+    if matches!(method, Method::Esai(_))
+        && cert.verdict != Verdict::Certified
+        && !args.allow_uncertified
+    {
         bail!(
             "{}: esai certify says {:?} ({}); the IAE may not stay bounded. Fix the spec or pass --allow-uncertified",
             spec_path.display(),
@@ -270,7 +284,10 @@ fn open_new(args: &TrainArgs, spec_path: &Path, interrupt: Arc<AtomicUsize>) -> 
         .file_stem()
         .map_or("run".into(), |s| s.to_string_lossy().to_string());
     let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!("runs/{stem}-{}-seed{}", t.esai.method, t.train.seed))
+        PathBuf::from(format!(
+            "runs/{stem}-{}-seed{}",
+            t.esai.method, t.train.seed
+        ))
     });
     let lock = claim_new_dir(&dir, args.force)?;
     let run = RunDir::new(&dir);
@@ -280,28 +297,62 @@ fn open_new(args: &TrainArgs, spec_path: &Path, interrupt: Arc<AtomicUsize>) -> 
         "certificate_verdict".into(),
         toml::Value::String(format!("{:?}", cert.verdict).to_lowercase()),
     );
-    resolved.insert("training".into(), toml::Value::try_from(&t).context("serialising the training config")?);
-    resolved.insert("ppo_resolved".into(), toml::Value::try_from(&ppo).context("serialising PPO config")?);
+    resolved.insert(
+        "training".into(),
+        toml::Value::try_from(&t).context("serialising the training config")?,
+    );
+    resolved.insert(
+        "ppo_resolved".into(),
+        toml::Value::try_from(&ppo).context("serialising PPO config")?,
+    );
     if let Method::Esai(e) = &method {
-        resolved.insert("esai_resolved".into(), toml::Value::try_from(e).context("serialising ESAI config")?);
+        resolved.insert(
+            "esai_resolved".into(),
+            toml::Value::try_from(e).context("serialising ESAI config")?,
+        );
     }
     esai_runs::atomic::write(&run.file("spec.json"), bundle.to_json().as_bytes())?;
-    esai_runs::atomic::write(&run.file("config.toml"), toml::to_string_pretty(&resolved)?.as_bytes())?;
+    esai_runs::atomic::write(
+        &run.file("config.toml"),
+        toml::to_string_pretty(&resolved)?.as_bytes(),
+    )?;
     let env = esai_envs::from_spec(&spec, ppo.seed).map_err(|problems| {
-        problems_error(format!("{}: cannot build the environment", spec_path.display()), &problems)
+        problems_error(
+            format!("{}: cannot build the environment", spec_path.display()),
+            &problems,
+        )
     })?;
     let (k, diffusion) = match &method {
         Method::Esai(e) => (e.k, e.mechanisms.diffusion),
         _ => (0, true),
     };
     let basis = basis_for(&spec, &cert, env.graph(), k, diffusion);
-    esai_runs::atomic::write(&run.file("certificate.json"), serde_json::to_string_pretty(&cert)?.as_bytes())?;
-    esai_runs::atomic::write(&run.file("monitor_basis.json"), serde_json::to_string_pretty(&basis)?.as_bytes())?;
+    esai_runs::atomic::write(
+        &run.file("certificate.json"),
+        serde_json::to_string_pretty(&cert)?.as_bytes(),
+    )?;
+    esai_runs::atomic::write(
+        &run.file("monitor_basis.json"),
+        serde_json::to_string_pretty(&basis)?.as_bytes(),
+    )?;
     esai_runs::atomic::write(&run.file("metrics.jsonl"), b"")?;
     let record = run.seal(&["certificate.json", "monitor_basis.json"])?;
     let trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let s = session(run, record, lock, bundle.source, cert, basis, trainer, &t, interrupt, args, Vec::new(), MonitorState::default())?;
+    let s = session(
+        run,
+        record,
+        lock,
+        bundle.source,
+        cert,
+        basis,
+        trainer,
+        &t,
+        interrupt,
+        args,
+        Vec::new(),
+        MonitorState::default(),
+    )?;
     s.save_checkpoint(&s.run.checkpoint(0), s.monitor.state())?;
     Ok(s)
 }
@@ -356,13 +407,29 @@ fn session(
 fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<(usize, PathBuf)> {
     let all = run.checkpoints()?;
     if let Some(name) = from {
-        let Some((n, path)) = all.iter().find(|(_, p)| p.file_name().is_some_and(|f| f == name)).cloned() else {
-            bail!("--from-checkpoint {name}: no such checkpoint in {}; allowed: {}", run.checkpoints_dir().display(),
-                all.iter().map(|(_, p)| p.file_name().unwrap_or_default().to_string_lossy().to_string()).collect::<Vec<_>>().join(", "));
+        let Some((n, path)) = all
+            .iter()
+            .find(|(_, p)| p.file_name().is_some_and(|f| f == name))
+            .cloned()
+        else {
+            bail!(
+                "--from-checkpoint {name}: no such checkpoint in {}; allowed: {}",
+                run.checkpoints_dir().display(),
+                all.iter()
+                    .map(|(_, p)| p
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         };
         run.verify_checkpoint(&path, record)?;
         for (m, newer) in all.iter().filter(|(m, _)| *m > n) {
-            let aside = run.checkpoints_dir().join(format!("discarded-update-{m:06}-{}", std::process::id()));
+            let aside = run
+                .checkpoints_dir()
+                .join(format!("discarded-update-{m:06}-{}", std::process::id()));
             std::fs::rename(newer, &aside).map_err(|e| RunError::io(newer, e))?;
             eprintln!("set aside {} as {}", newer.display(), aside.display());
         }
@@ -376,7 +443,10 @@ fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<
             path.display(),
             path.file_name().unwrap_or_default().to_string_lossy()
         ),
-        (None, Some(e)) => bail!("{e}\nno intact checkpoint is left in {}: start the run again", run.checkpoints_dir().display()),
+        (None, Some(e)) => bail!(
+            "{e}\nno intact checkpoint is left in {}: start the run again",
+            run.checkpoints_dir().display()
+        ),
         (None, None) => bail!("{} has no checkpoint to resume from", run.path().display()),
     }
 }
@@ -392,23 +462,38 @@ fn checkpoint_rows(ckpt: &Path, n: usize) -> Result<Vec<String>> {
             .ok()
             .and_then(|v| v.get("update").and_then(|u| u.as_u64()));
         if update != Some(i as u64 + 1) {
-            return Err(RunError::damaged(&path, format!("line {} is not the row of update {}", i + 1, i + 1)).into());
+            return Err(RunError::damaged(
+                &path,
+                format!("line {} is not the row of update {}", i + 1, i + 1),
+            )
+            .into());
         }
     }
     if rows.len() != n {
-        return Err(RunError::damaged(&path, format!("{} rows for a checkpoint after {n} updates", rows.len())).into());
+        return Err(RunError::damaged(
+            &path,
+            format!("{} rows for a checkpoint after {n} updates", rows.len()),
+        )
+        .into());
     }
     Ok(rows)
 }
 
 /// `esai train --resume DIR`: the run's own configuration, its newest
 /// intact checkpoint (verified), metrics and monitor state from it.
-fn open_resume(args: &TrainArgs, dir: &Path, interrupt: Arc<AtomicUsize>) -> Result<Option<Session>> {
+fn open_resume(
+    args: &TrainArgs,
+    dir: &Path,
+    interrupt: Arc<AtomicUsize>,
+) -> Result<Option<Session>> {
     if !dir.is_dir() {
         bail!("--resume {}: not a directory", dir.display());
     }
     let lock = DirLock::acquire(dir)?;
-    let newest = RunDir::new(dir).checkpoints()?.last().map_or(0, |(n, _)| *n);
+    let newest = RunDir::new(dir)
+        .checkpoints()?
+        .last()
+        .map_or(0, |(n, _)| *n);
     let (run, record) = open_run(dir, args.accept_config_change.then_some(newest))?;
     let (spec, bundle, _) = run_spec(&run)?;
     if let Some(p) = &args.spec {
@@ -419,7 +504,10 @@ fn open_resume(args: &TrainArgs, dir: &Path, interrupt: Arc<AtomicUsize>) -> Res
         }
     }
     if record.files.contains_key("summary.json") && run.checkpoints_dir().join("final").is_dir() {
-        bail!("{} is a finished run (summary.json and checkpoints/final); nothing to resume", dir.display());
+        bail!(
+            "{} is a finished run (summary.json and checkpoints/final); nothing to resume",
+            dir.display()
+        );
     }
     // The certificate is derived again from the run's own spec (sealed, so
     // the same); only its verdict and reason are reported.
@@ -431,21 +519,47 @@ fn open_resume(args: &TrainArgs, dir: &Path, interrupt: Arc<AtomicUsize>) -> Res
     let mut trainer = build_trainer(&spec, 0)?;
     load_checkpoint(&mut trainer, &ckpt)?;
     if trainer.updates_done() != n {
-        return Err(RunError::damaged(ckpt.join("state.json"), format!("{} updates in a checkpoint named after {n}", trainer.updates_done())).into());
+        return Err(RunError::damaged(
+            ckpt.join("state.json"),
+            format!(
+                "{} updates in a checkpoint named after {n}",
+                trainer.updates_done()
+            ),
+        )
+        .into());
     }
     let t = spec.training.clone();
-    let s = session(run, record, lock, bundle.source, cert, basis, trainer, &t, interrupt, args, rows, state)?;
+    let s = session(
+        run,
+        record,
+        lock,
+        bundle.source,
+        cert,
+        basis,
+        trainer,
+        &t,
+        interrupt,
+        args,
+        rows,
+        state,
+    )?;
     // Earlier incident reports are kept: a resumed run may stop again.
     for ext in ["json", "md"] {
         let old = s.run.file(&format!("incident.{ext}"));
         if old.exists() {
-            let kept = s.run.file(&format!("incident-before-update-{:06}.{ext}", n + 1));
+            let kept = s
+                .run
+                .file(&format!("incident-before-update-{:06}.{ext}", n + 1));
             std::fs::rename(&old, &kept).map_err(|e| RunError::io(&old, e))?;
         }
     }
     let text: String = s.rows.iter().map(|l| format!("{l}\n")).collect();
     esai_runs::atomic::write(&s.run.file("metrics.jsonl"), text.as_bytes())?;
-    eprintln!("resuming {} from {} (update {n})", dir.display(), ckpt.display());
+    eprintln!(
+        "resuming {} from {} (update {n})",
+        dir.display(),
+        ckpt.display()
+    );
     Ok(Some(s))
 }
 
@@ -457,10 +571,19 @@ impl Session {
         let rows: String = self.rows.iter().map(|l| format!("{l}\n")).collect();
         let hash = self.record.config_sha256.clone();
         let seal = move |tmp: &Path| {
-            esai_runs::manifest::seal(tmp, &hash).map(|_| ()).map_err(|e| e.to_string())
+            esai_runs::manifest::seal(tmp, &hash)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         };
         self.trainer
-            .save_checkpoint_sealed(dir, &[("monitor.json", &monitor), ("metrics.jsonl", rows.as_bytes())], &seal)
+            .save_checkpoint_sealed(
+                dir,
+                &[
+                    ("monitor.json", &monitor),
+                    ("metrics.jsonl", rows.as_bytes()),
+                ],
+                &seal,
+            )
             .map_err(|e| anyhow::anyhow!(e))
     }
 
@@ -472,14 +595,26 @@ impl Session {
     fn recertify(&mut self, args: &TrainArgs) -> Option<Finding> {
         let g = self.trainer.g_phi()?;
         let done = self.trainer.updates_done();
-        let at = if done == 0 { "before training" } else { "on resume" };
-        let place = Place { update: done, at: at.into(), env_steps: 0 };
+        let at = if done == 0 {
+            "before training"
+        } else {
+            "on resume"
+        };
+        let place = Place {
+            update: done,
+            at: at.into(),
+            env_steps: 0,
+        };
         if done == 0 {
             self.monitor.recertify(&place, &g);
             return self.monitor.clear_halt();
         }
-        let mut probe = Monitor::new(self.monitor.config().clone(), self.basis.clone(), Box::new(VerifyOracle))
-            .with_state(self.monitor.state().clone());
+        let mut probe = Monitor::new(
+            self.monitor.config().clone(),
+            self.basis.clone(),
+            Box::new(VerifyOracle),
+        )
+        .with_state(self.monitor.state().clone());
         if args.no_monitor {
             probe = probe.without_rules();
         }
@@ -502,7 +637,11 @@ impl Session {
             self.save_checkpoint(&ck, kept)?;
         }
         let interrupted = cause.rule == Rule::Interrupted;
-        let exit_code = if interrupted { 128 + cause.value.unwrap_or(0.0) as u8 } else { EXIT_HALTED };
+        let exit_code = if interrupted {
+            128 + cause.value.unwrap_or(0.0) as u8
+        } else {
+            EXIT_HALTED
+        };
         let resume = format!("esai train --resume {}", self.run.path().display());
         let state = self.monitor.state();
         let tail = self.monitor.config().incident_rows;
@@ -555,7 +694,12 @@ impl Session {
             .append(true)
             .open(self.run.file("metrics.jsonl"))
             .map_err(|e| RunError::io(self.run.file("metrics.jsonl"), e))?;
-        let mut clock = Clock { start: Instant::now(), rollout_s: 0.0, watch_s: 0.0, done: 0 };
+        let mut clock = Clock {
+            start: Instant::now(),
+            rollout_s: 0.0,
+            watch_s: 0.0,
+            done: 0,
+        };
         let mut shown = self.monitor.state().findings.len();
         for u in first..=self.updates {
             let before = self.monitor.state().clone();
@@ -576,7 +720,10 @@ impl Session {
                     if let Some(b) = &bar {
                         b.finish_and_clear();
                     }
-                    let cause = self.monitor.clear_halt().unwrap_or_else(|| interrupted_at(&stopped.at, stopped.update));
+                    let cause = self
+                        .monitor
+                        .clear_halt()
+                        .unwrap_or_else(|| interrupted_at(&stopped.at, stopped.update));
                     return self.stop(cause, stopped.update, &before);
                 }
             };
@@ -600,7 +747,11 @@ impl Session {
                 if let Some(b) = &bar {
                     b.finish_and_clear();
                 }
-                println!("paused after update {u}/{}; continue with: esai train --resume {}", self.updates, self.run.path().display());
+                println!(
+                    "paused after update {u}/{}; continue with: esai train --resume {}",
+                    self.updates,
+                    self.run.path().display()
+                );
                 return Ok(0);
             }
         }
@@ -629,7 +780,10 @@ impl Session {
         if let Some(o) = last.as_object_mut() {
             o.remove("monitor");
         }
-        self.save_checkpoint(&self.run.checkpoints_dir().join("final"), self.monitor.state())?;
+        self.save_checkpoint(
+            &self.run.checkpoints_dir().join("final"),
+            self.monitor.state(),
+        )?;
         let mut sealed = vec!["summary.json"];
         if let Some(json) = self.trainer.g_phi_weights_json() {
             esai_runs::atomic::write(&self.run.file("g_phi.json"), json.as_bytes())?;
@@ -680,11 +834,17 @@ impl Session {
         let findings = if counts.is_empty() {
             "none".to_string()
         } else {
-            counts.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join(", ")
+            counts
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let f = &summary["final"];
         let num = |k: &str, digits: usize| {
-            f.get(k).and_then(|v| v.as_f64()).map_or("—".into(), |x| format!("{x:.digits$}"))
+            f.get(k)
+                .and_then(|v| v.as_f64())
+                .map_or("—".into(), |x| format!("{x:.digits$}"))
         };
         println!(
             "trained {} ({} updates, {} env steps) in {wall:.1} s = {:.0} env-steps/s ({:.0}% rollout, {:.2}% monitor)\nmonitor findings: {findings}\nfinal: return {}, prosocial rate {}, entropy {}\nrun directory: {}",
@@ -733,14 +893,21 @@ fn progress_bar(updates: usize, first: usize) -> Option<indicatif::ProgressBar> 
     }
     let b = indicatif::ProgressBar::new(updates as u64);
     b.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} updates {elapsed_precise} eta {eta} {msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} updates {elapsed_precise} eta {eta} {msg}",
+        )
+        .expect("valid template"),
     );
     b.set_position((first - 1) as u64);
     Some(b)
 }
 
-fn report_update(bar: &Option<indicatif::ProgressBar>, m: &UpdateMetrics, u: usize, updates: usize) {
+fn report_update(
+    bar: &Option<indicatif::ProgressBar>,
+    m: &UpdateMetrics,
+    u: usize,
+    updates: usize,
+) {
     let line = format!(
         "return {} PR {} entropy {:.3}",
         m.mean_return.map_or("—".into(), |r| format!("{r:.1}")),
@@ -752,7 +919,10 @@ fn report_update(bar: &Option<indicatif::ProgressBar>, m: &UpdateMetrics, u: usi
             b.set_message(line);
             b.inc(1);
         }
-        None => eprintln!("update {u}/{updates} env_steps {} {line} ({:.2}s)", m.env_steps, m.seconds),
+        None => eprintln!(
+            "update {u}/{updates} env_steps {} {line} ({:.2}s)",
+            m.env_steps, m.seconds
+        ),
     }
 }
 
@@ -760,7 +930,11 @@ fn report_update(bar: &Option<indicatif::ProgressBar>, m: &UpdateMetrics, u: usi
 pub fn run(args: &TrainArgs) -> Result<u8> {
     let interrupt = register_signals()?;
     watch_parent(&interrupt);
-    let faults = args.inject_fault.iter().map(|f| parse_fault(f)).collect::<Result<Vec<_>>>()?;
+    let faults = args
+        .inject_fault
+        .iter()
+        .map(|f| parse_fault(f))
+        .collect::<Result<Vec<_>>>()?;
     let mut s = match (&args.resume, &args.spec) {
         (Some(dir), _) => match open_resume(args, dir, interrupt.clone())? {
             Some(s) => s,
