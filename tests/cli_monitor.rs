@@ -171,7 +171,8 @@ fn broken_spectral_normalisation_is_caught() {
     halt_with_fault(&fast_spec(), &run2, "scale-g@2:3");
     let rule = json(&run2.join("incident.json"))["cause"]["rule"].clone();
     assert!(
-        ["lipschitz_drift", "iae_bound", "hebbian_bound"].contains(&rule.as_str().unwrap()),
+        ["lipschitz_drift", "contraction", "iae_bound", "hebbian_bound"]
+            .contains(&rule.as_str().unwrap()),
         "{rule}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -304,7 +305,7 @@ fn offline_audit_applies_new_rules_and_refuses_broken_runs() {
     let clean = esai_code(0, &["monitor", s(&run), "--json"]);
     let a: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
     assert_eq!(a["audit"]["rows"], 6);
-    assert_eq!(a["audit"]["checkpoints"], 7, "update-000001..6 and final");
+    assert_eq!(a["audit"]["checkpoints"], 8, "update-000000..6 and final");
     assert_eq!(a["would_halt"], false);
     // A rule added after the run: a tight IAE threshold.
     let rules = dir.join("rules.toml");

@@ -394,9 +394,9 @@ pub fn run(args: &MonitorArgs) -> Result<u8> {
         for n in &result.not_checked {
             println!("not checked: {n}");
         }
-        for n in &run.integrity {
-            println!("DAMAGED: {n}");
-        }
+    }
+    for n in &run.integrity {
+        eprintln!("error: damaged run directory: {n}");
     }
     if !run.integrity.is_empty() {
         return Ok(2);

@@ -62,7 +62,11 @@ pub fn digest(path: &Path) -> Result<Entry, RunError> {
         bytes += n as u64;
         hasher.update(&buf[..n]);
     }
-    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(Entry { bytes, sha256 })
 }
 
@@ -101,9 +105,10 @@ pub fn seal(dir: &Path, config_sha256: &str) -> Result<Manifest, RunError> {
 pub fn read(dir: &Path) -> Result<Manifest, RunError> {
     let path = dir.join(MANIFEST);
     let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            RunError::damaged(&path, "missing: the checkpoint was never finished or was edited")
-        }
+        std::io::ErrorKind::NotFound => RunError::damaged(
+            &path,
+            "missing: the checkpoint was never finished or was edited",
+        ),
         _ => RunError::io(&path, e),
     })?;
     if !meta.is_file() || meta.len() > MAX_MANIFEST_BYTES {
@@ -141,7 +146,10 @@ pub fn verify(dir: &Path) -> Result<Manifest, RunError> {
     for (name, want) in &manifest.files {
         let path = dir.join(name);
         if !path.exists() {
-            return Err(RunError::damaged(&path, "missing (listed in MANIFEST.json)"));
+            return Err(RunError::damaged(
+                &path,
+                "missing (listed in MANIFEST.json)",
+            ));
         }
         let got = digest(&path)?;
         if got.bytes != want.bytes {
@@ -198,11 +206,19 @@ mod tests {
     #[test]
     fn every_kind_of_damage_is_named() {
         let cases: [(&str, fn(&Path)); 5] = [
-            ("truncated", |d| std::fs::write(d.join("a.bin"), [1u8]).unwrap()),
-            ("zeroed", |d| std::fs::write(d.join("a.bin"), [0u8; 3]).unwrap()),
-            ("deleted", |d| std::fs::remove_file(d.join("b.json")).unwrap()),
+            ("truncated", |d| {
+                std::fs::write(d.join("a.bin"), [1u8]).unwrap()
+            }),
+            ("zeroed", |d| {
+                std::fs::write(d.join("a.bin"), [0u8; 3]).unwrap()
+            }),
+            ("deleted", |d| {
+                std::fs::remove_file(d.join("b.json")).unwrap()
+            }),
             ("added", |d| std::fs::write(d.join("c"), b"").unwrap()),
-            ("no manifest", |d| std::fs::remove_file(d.join(MANIFEST)).unwrap()),
+            ("no manifest", |d| {
+                std::fs::remove_file(d.join(MANIFEST)).unwrap()
+            }),
         ];
         for (tag, damage) in cases {
             let d = dir(&tag.replace(' ', "-"));

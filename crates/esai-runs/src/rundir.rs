@@ -284,11 +284,7 @@ impl RunDir {
 
     /// Verifies a checkpoint directory: its manifest, and that it belongs
     /// to this run's configuration.
-    pub fn verify_checkpoint(
-        &self,
-        dir: &Path,
-        record: &RunRecord,
-    ) -> Result<Manifest, RunError> {
+    pub fn verify_checkpoint(&self, dir: &Path, record: &RunRecord) -> Result<Manifest, RunError> {
         let m = manifest::verify(dir)?;
         if !record.accepted_hashes().contains(&m.config_sha256.as_str()) {
             return Err(RunError::damaged(
@@ -341,7 +337,10 @@ mod tests {
         assert!(matches!(err, RunError::ConfigChanged { .. }), "{err}");
         let after = r.accept_config_change(3).unwrap();
         assert_eq!(after.accepted_config_changes.len(), 1);
-        assert_eq!(after.accepted_config_changes[0].previous_sha256, sealed.config_sha256);
+        assert_eq!(
+            after.accepted_config_changes[0].previous_sha256,
+            sealed.config_sha256
+        );
         assert_eq!(after.accepted_hashes().len(), 2);
     }
 

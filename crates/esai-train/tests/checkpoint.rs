@@ -68,7 +68,10 @@ fn resumed_esai_run_matches_the_uninterrupted_one() {
 
 /// A graph-dilemma ESAI trainer built from the repository's spec.
 fn dilemma_trainer() -> Trainer<CpuBackend, esai_envs::AnyEnv> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/graph-dilemma.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../specs/graph-dilemma.toml"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let spec = esai_core::spec::Spec::from_toml(&text, &|_| Err("no files".into())).unwrap();
     let (ppo, method) = esai_train::from_spec::configs(&spec).unwrap();
