@@ -1,8 +1,10 @@
 //! `esai`: the command-line interface of the ESAI toolkit.
 //!
 //! Only this crate knows clap, anyhow and output formats. Exit codes:
-//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage; `train`:
-//! 4 halted by the monitor, 130/143 stopped by SIGINT/SIGTERM.
+//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage, 5 I/O
+//! failure (a file could not be read or written: missing, permissions, disk
+//! full; see [`output::IoFailure`]); `train`: 4 halted by the monitor,
+//! 130/143 stopped by SIGINT/SIGTERM.
 
 mod audit_cmd;
 mod bench_cmd;
@@ -29,7 +31,7 @@ struct Cli {
 enum Command {
     /// Certify a hyperparameter configuration (or region) before training.
     ///
-    /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input.
+    /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input, 5 I/O failure.
     Certify(certify_cmd::CertifyArgs),
     /// Train ESAI or a baseline on the spec's environment, writing a run directory
     /// (config.toml, metrics.jsonl, checkpoints/, summary.json).
@@ -75,7 +77,17 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit_code_of(&e))
         }
+    }
+}
+
+/// Exit code for an error: 5 if the file system failed somewhere in its
+/// chain (an [`output::IoFailure`]), else 2 (the input or usage was refused).
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.is::<output::IoFailure>()) {
+        5
+    } else {
+        2
     }
 }

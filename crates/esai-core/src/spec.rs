@@ -495,29 +495,28 @@ impl Spec {
         let update = parse_update(&mut c, raw.update, load);
         let heb = format!("a finite number in [0, {MAX_HEBBIAN:e}]");
         let moment = format!("a finite number in [0, {MAX_MOMENT:e}]");
-        let hebbian = Hebbian {
-            eta: c
-                .scalar("hebbian.eta", raw.hebbian.eta, within(MAX_HEBBIAN), &heb)
-                .unwrap_or(0.0),
-            delta: c
-                .scalar(
-                    "hebbian.delta",
-                    raw.hebbian.delta,
-                    |v| v > 0.0 && v <= MAX_HEBBIAN,
-                    &format!(
+        let hebbian =
+            Hebbian {
+                eta: c
+                    .scalar("hebbian.eta", raw.hebbian.eta, within(MAX_HEBBIAN), &heb)
+                    .unwrap_or(0.0),
+                delta: c
+                    .scalar(
+                        "hebbian.delta",
+                        raw.hebbian.delta,
+                        |v| v > 0.0 && v <= MAX_HEBBIAN,
+                        &format!(
                         "a finite number in (0, {MAX_HEBBIAN:e}] (a decay rate, usually in (0, 1])"
                     ),
-                )
-                .unwrap_or(1.0),
-            e_second_moment: raw
-                .hebbian
-                .e_second_moment
-                .and_then(|v| c.scalar("hebbian.e_second_moment", v, within(MAX_MOMENT), &moment)),
-            z_second_moment: raw
-                .hebbian
-                .z_second_moment
-                .and_then(|v| c.scalar("hebbian.z_second_moment", v, within(MAX_MOMENT), &moment)),
-        };
+                    )
+                    .unwrap_or(1.0),
+                e_second_moment: raw.hebbian.e_second_moment.and_then(|v| {
+                    c.scalar("hebbian.e_second_moment", v, within(MAX_MOMENT), &moment)
+                }),
+                z_second_moment: raw.hebbian.z_second_moment.and_then(|v| {
+                    c.scalar("hebbian.z_second_moment", v, within(MAX_MOMENT), &moment)
+                }),
+            };
         let i = raw.inputs;
         let bound = format!("a finite number in [0, {MAX_INPUT_BOUND:e}]");
         let mut input = |field: &str, v: f64| {
@@ -806,6 +805,18 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
     })
 }
 
+/// A TOML value as written, floats compact (`5e-324`, not 324 digits).
+fn show_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Float(f) => fmt_num(*f),
+        toml::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(show_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The largest complete graph within [`MAX_EDGES`].
 fn max_complete_agents() -> usize {
     // n(n−1)/2 ≤ MAX_EDGES; start from the real root and step to the integer.
@@ -830,7 +841,7 @@ fn parse_edges(
     raw: &[toml::Value],
 ) -> (Vec<(usize, usize, f64)>, Vec<usize>, bool) {
     let shown = |v: &toml::Value| {
-        let s = v.to_string();
+        let s = show_value(v);
         match s.char_indices().nth(80) {
             Some((cut, _)) => format!("{}…", &s[..cut]),
             None => s,
