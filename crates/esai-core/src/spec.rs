@@ -482,7 +482,7 @@ impl Spec {
             |v| v.is_finite() && (0.0..1.0).contains(&v),
             "a number in [0, 1) or an interval inside it",
         );
-        let rate = format!("a finite number in [0, {MAX_RATE:e}] or an interval of them (no condition holds beyond 1)");
+        let rate = format!("a finite number ≥ 0 and ≤ {MAX_RATE:e}, or an interval of them (no condition holds beyond 1)");
         let alpha = c.param(
             "dynamics.alpha",
             &raw.dynamics.alpha,
@@ -913,7 +913,7 @@ fn parse_update(
                 );
             }
             let rate = format!(
-                "a finite number in [0, {MAX_RATE:e}] or an interval of them (no condition holds beyond 1)"
+                "a finite number ≥ 0 and ≤ {MAX_RATE:e}, or an interval of them (no condition holds beyond 1)"
             );
             let lipschitz = c.param("update.lipschitz", &l, within(MAX_RATE), &rate);
             let e_lipschitz = u
