@@ -229,7 +229,7 @@ impl Graph {
                     let r = 1.0 - rng.next_f64(); // (0, 1]
                     1.0 + (r.ln() / log_q).floor()
                 };
-                if !(step < pairs) {
+                if step.is_nan() || step >= pairs {
                     break; // the next edge lies beyond the last pair
                 }
                 // `step` is an integer in [1, n²): exact in u64 for n ≤ 2³².
@@ -361,6 +361,60 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The generator before the tiny-p fix, for p where it did not panic.
+    fn erdos_renyi_before_fix(n: usize, p: f64, seed: u64) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut rng = SplitMix64::new(seed);
+        let log_q = (1.0 - p).ln();
+        let (mut v, mut w): (usize, i64) = (1, -1);
+        while v < n {
+            if p >= 1.0 {
+                w += 1;
+            } else {
+                let r = 1.0 - rng.next_f64();
+                w += 1 + (r.ln() / log_q).floor() as i64;
+            }
+            while w >= v as i64 && v < n {
+                w -= v as i64;
+                v += 1;
+            }
+            if v < n {
+                out.push((w as usize, v));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn erdos_renyi_draws_are_unchanged_by_the_tiny_p_fix() {
+        for (n, p, seed) in [(2000, 0.01, 3), (300, 0.2, 9), (50, 1.0, 0), (40, 0.999, 1)] {
+            let g = Graph::erdos_renyi(n, p, seed);
+            let mut edges: Vec<(usize, usize)> = (0..n)
+                .flat_map(|i| {
+                    g.neighbours(i)
+                        .filter(move |&(j, _)| j < i)
+                        .map(move |(j, _)| (j, i))
+                })
+                .collect();
+            edges.sort_unstable();
+            assert_eq!(edges, erdos_renyi_before_fix(n, p, seed), "n {n} p {p}");
+        }
+    }
+
+    #[test]
+    fn erdos_renyi_with_tiny_or_subnormal_p_does_not_panic() {
+        for p in [1e-17, 1e-300, 5e-324, f64::MIN_POSITIVE] {
+            assert_eq!(Graph::erdos_renyi(10_000, p, 7).edge_count(), 0, "p {p}");
+        }
+        // A draw over the cap is refused while drawing.
+        assert!(Graph::erdos_renyi_capped(200, 1.0, 0, 100).is_none());
+        assert_eq!(
+            Graph::erdos_renyi_capped(200, 1.0, 0, 19_900).map(|g| g.edge_count()),
+            Some(19_900)
+        );
+    }
 
     #[test]
     fn from_edges_reports_every_problem() {

@@ -156,7 +156,7 @@ impl Mlp {
                     ));
                 }
                 for (c, v) in row.iter().enumerate() {
-                    if !(v.abs() <= MAX_ABS) {
+                    if v.is_nan() || v.abs() > MAX_ABS {
                         errs.push((
                             format!("layers[{l}].weight[{r}][{c}]"),
                             format!("{v:e}, allowed: a finite number of magnitude ≤ {MAX_ABS:e}"),
@@ -174,7 +174,7 @@ impl Mlp {
                 ));
             }
             for (i, v) in rl.bias.iter().enumerate() {
-                if !(v.abs() <= MAX_ABS) {
+                if v.is_nan() || v.abs() > MAX_ABS {
                     errs.push((
                         format!("layers[{l}].bias[{i}]"),
                         format!("{v:e}, allowed: a finite number of magnitude ≤ {MAX_ABS:e}"),

@@ -1030,3 +1030,143 @@ fn parse_update(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "[dynamics]\ngamma_e = 0.9\nalpha = 0.05\n[graph]\nagents = 4\nlaplacian = \"row\"\ntopology = \"ring\"\n[update]\nlipschitz = 0.05\n[hebbian]\neta = 0.001\ndelta = 0.02\n[inputs]\nobs_norm = 1.0\naction_norm = 1.0\nreward_abs = 5.0\nharm_abs = 3.0\n";
+
+    fn no_files(_: &str) -> Result<String, String> {
+        Err("no files".into())
+    }
+
+    /// The problems of `BASE` with `from` replaced by `to`, as `field = value: allowed` lines.
+    fn problems(subs: &[(&str, &str)]) -> Vec<String> {
+        let mut t = BASE.to_string();
+        for (from, to) in subs {
+            assert!(t.contains(from), "{from}");
+            t = t.replacen(from, to, 1);
+        }
+        match Spec::from_toml(&t, &no_files) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn base_spec_is_valid() {
+        assert!(problems(&[]).is_empty());
+    }
+
+    #[test]
+    fn edges_with_extra_elements_are_refused_not_truncated() {
+        let p = problems(&[(
+            "topology = \"ring\"",
+            "edges = [[0, 1, 1.0, 2.0], [1, 2, 0.5, nan], [2, 3, 1.0]]",
+        )]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].starts_with("graph.edges[0] = [0, 1, 1, 2]: an array [i, j, w] of exactly three")
+        );
+        assert!(
+            p[1].starts_with("graph.edges[1] = [1, 2, 0.5, NaN]"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn bad_edges_are_all_reported_with_their_spec_positions() {
+        // The malformed edge 0 must not shift the index of edge 2's problem.
+        let p = problems(&[(
+            "topology = \"ring\"",
+            "edges = [[0, 1], [1, 2, 1.0], [2, 9, 1.0], [3, 0, nan]]",
+        )]);
+        assert!(
+            p.iter().any(|x| x.starts_with("graph.edges[0] = [0, 1]")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("graph.edges[2] = [2, 9, 1]: agent index 9")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("graph.edges[3] = [3, 0, NaN]: weight NaN")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn tau_steps_1e_300_is_named_as_written() {
+        let p = problems(&[(
+            "harm_abs = 3.0",
+            "harm_abs = 3.0\n[esai]\ntau_steps = 1e-300\ntau0 = 1e39",
+        )]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].starts_with("esai.tau0 = 1e39: a number an f32 holds"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("esai.tau_steps = 1e-300: a number an f32 holds"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_seed_does_not_report_a_false_minibatch_problem() {
+        let p = problems(&[
+            ("agents = 4", "agents = 10000"),
+            ("topology = \"ring\"", "topology = \"erdos_renyi\"\np = 0.0001"),
+            ("harm_abs = 3.0", "harm_abs = 3.0\n[env]\nname = \"graph-dilemma\"\ncopies = 1\n[ppo]\nrollout_steps = 2"),
+        ]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("graph.seed"));
+    }
+
+    #[test]
+    fn sizes_are_bounded_and_products_do_not_wrap() {
+        let p = problems(&[(
+            "harm_abs = 3.0",
+            "harm_abs = 3.0\n[env]\ncopies = 4611686018427387904\n[ppo]\nrollout_steps = 4\nminibatch = 1",
+        )]);
+        assert_eq!(
+            p,
+            ["env.copies = 4611686018427387904: an integer in 1..=4096"]
+        );
+        let p = problems(&[
+            ("agents = 4", "agents = 5000"),
+            ("topology = \"ring\"", "topology = \"complete\""),
+        ]);
+        assert!(p[0].contains("at most 4472"), "{p:?}");
+    }
+
+    #[test]
+    fn gphi_output_must_have_the_iae_dimension() {
+        let t = BASE.replacen("lipschitz = 0.05", "weights = \"w.json\"\ne_inputs = 2", 1);
+        let load = |_: &str| -> Result<String, String> {
+            Ok(
+                r#"{"layers":[{"weight":[[0.1,0.2,0.3]],"bias":[0],"activation":"identity"}]}"#
+                    .into(),
+            )
+        };
+        let e = Spec::from_toml(&t, &load).unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert!(
+            e.problems[0]
+                .to_string()
+                .contains("exactly update.e_inputs = 2 outputs"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn numbers_are_shown_compactly() {
+        assert_eq!(fmt_num(1e-300), "1e-300");
+        assert_eq!(fmt_num(0.05), "0.05");
+        assert_eq!(fmt_num(1e154), "1e154");
+        assert_eq!(fmt_num(100000.0), "100000");
+    }
+}
