@@ -85,6 +85,10 @@ pub const MAX_LAYERS: usize = 8;
 /// Widest layer (inputs or outputs) a weights file may have: block norms are
 /// dense interval products, cubic in the width.
 pub const MAX_WIDTH: usize = 512;
+/// Most weights (all layers together): segment norms of merged layers cost
+/// time growing with it (a 64-512-512-32 network, 0.3 M weights, takes about
+/// 24 s in a debug build).
+pub const MAX_PARAMS: usize = 1 << 20;
 /// Largest magnitude of a weight or bias: far above trained (spectrally
 /// normalised) values, low enough that products of layer norms stay finite.
 pub const MAX_ABS: f64 = 1e6;
@@ -200,6 +204,13 @@ impl Mlp {
                 bias: rl.bias,
                 activation: rl.activation,
             });
+        }
+        let params: usize = layers.iter().map(|l| l.out * l.inputs).sum();
+        if params > MAX_PARAMS {
+            errs.push((
+                "layers".into(),
+                format!("have {params} weights in all, allowed: at most {MAX_PARAMS}"),
+            ));
         }
         // A huge file of bad values needs a sample, not a million lines.
         const SHOWN: usize = 20;
