@@ -127,13 +127,13 @@ have N0 : 0 <= fnorm x ^+ 2 by exact: sqr_ge0.
 rewrite ler_norml; apply/andP; split.
   (* lower side: gamma ||x||^2 - alpha x^T L x >= (gamma - alpha lambda) ||x||^2 *)
   apply: le_trans (_ : (gamma - alpha * lambda) * fnorm x ^+ 2 <= _).
-    rewrite -mulNr; apply: ler_wpmul2r => //; rewrite ler_oppl.
+    rewrite -[X in X <= _]mulNr; apply: (ler_wpmul2r N0); rewrite ler_oppl.
     apply: le_trans (_ : `|gamma - alpha * lambda| <= _); last by rewrite le_maxr lexx orbT.
     by rewrite -normrN ler_norm.
-  by rewrite mulrBl ler_add2l ler_opp2 -mulrA; apply: ler_wpmul2l.
+  by rewrite mulrBl ler_add2l ler_opp2 -mulrA; apply: (ler_wpmul2l alpha_ge0).
 apply: le_trans (_ : gamma * fnorm x ^+ 2 <= _).
   by rewrite ler_subl_addr ler_addl mulr_ge0.
-apply: ler_wpmul2r => //; apply: le_trans (ler_norm _) _.
+apply: (ler_wpmul2r N0); apply: le_trans (ler_norm _) _.
 by rewrite le_maxr lexx.
 Qed.
 

@@ -243,10 +243,11 @@ fn invalid_specs_exit_2_naming_field_and_allowed_values() {
     }
 }
 
+/// A spec that cannot be read is an I/O failure (exit 5), not invalid input.
 #[test]
-fn missing_spec_file_and_bad_usage_exit_2() {
+fn missing_spec_file_exits_5_and_bad_usage_exits_2() {
     let out = esai(&["certify", "/nonexistent/spec.toml"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read spec"));
     assert_eq!(esai(&["certify"]).status.code(), Some(2));
     assert_eq!(esai(&["frobnicate"]).status.code(), Some(2));

@@ -171,8 +171,13 @@ fn broken_spectral_normalisation_is_caught() {
     halt_with_fault(&fast_spec(), &run2, "scale-g@2:3");
     let rule = json(&run2.join("incident.json"))["cause"]["rule"].clone();
     assert!(
-        ["lipschitz_drift", "contraction", "iae_bound", "hebbian_bound"]
-            .contains(&rule.as_str().unwrap()),
+        [
+            "lipschitz_drift",
+            "contraction",
+            "iae_bound",
+            "hebbian_bound"
+        ]
+        .contains(&rule.as_str().unwrap()),
         "{rule}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

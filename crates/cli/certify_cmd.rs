@@ -1,10 +1,14 @@
 //! `esai certify SPEC`.
 
-use crate::output::write_atomic;
+use crate::output::{
+    check_destination, read_text, write_atomic, MAX_SPEC_BYTES, MAX_WEIGHTS_BYTES,
+};
 use anyhow::{Context, Result};
 use clap::Args;
 use esai_core::spec::Spec;
-use esai_verify::certify::{certify, Certificate, CertifyOptions, Verdict};
+use esai_verify::certify::{
+    certify, decimal_lower, decimal_upper, Certificate, CertifyOptions, Verdict,
+};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -32,49 +36,44 @@ pub struct CertifyArgs {
 }
 
 /// Loads and checks a spec; weights paths are resolved relative to the spec file.
+///
+/// Both files are read only if regular and at most [`MAX_SPEC_BYTES`] /
+/// [`MAX_WEIGHTS_BYTES`]. A spec that cannot be read is an I/O failure
+/// (exit 5); a weights file that cannot be is one of the spec's problems
+/// (exit 2, reported with the others), since the spec names it.
 pub fn load_spec(path: &std::path::Path) -> Result<Spec> {
-    let text = read_spec_text(path)?;
+    let text = read_text(path, "spec", MAX_SPEC_BYTES)?;
     let base = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let loader = move |rel: &str| read_named_file(&base.join(rel));
+    let loader = move |rel: &str| {
+        read_text(&base.join(rel), "weights", MAX_WEIGHTS_BYTES).map_err(|e| e.to_string())
+    };
     Spec::from_toml(&text, &loader).with_context(|| format!("{}", path.display()))
 }
 
-/// Largest spec or named file read (a 64-1024-1024-32 weights file is ≈ 25 MB).
-pub const MAX_SPEC_FILE_BYTES: u64 = 64 << 20;
-
-/// Reads a file a spec names, refusing what is not a regular file (a FIFO
-/// would block for ever, `/dev/zero` never ends) or is over the size cap.
+/// Reads a file a spec names (weights), with [`read_text`]'s checks.
 pub fn read_named_file(path: &std::path::Path) -> std::result::Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!(
-            "{}: not a regular file (allowed: a file, not a device, FIFO or directory)",
-            path.display()
-        ));
-    }
-    if meta.len() > MAX_SPEC_FILE_BYTES {
-        return Err(format!(
-            "{}: {} bytes, allowed at most {MAX_SPEC_FILE_BYTES}",
-            path.display(),
-            meta.len()
-        ));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    read_text(path, "weights", MAX_WEIGHTS_BYTES).map_err(|e| e.to_string())
 }
 
-/// The text of a spec file, with the checks of [`read_named_file`].
+/// The text of a spec file, with [`read_text`]'s checks.
 pub fn read_spec_text(path: &std::path::Path) -> Result<String> {
-    read_named_file(path).map_err(|e| anyhow::anyhow!("cannot read spec {e}"))
+    Ok(read_text(path, "spec", MAX_SPEC_BYTES)?)
 }
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &CertifyArgs) -> Result<u8> {
     let spec = load_spec(&args.spec)?;
-    for p in [&args.smt2, &args.out].into_iter().flatten() {
-        if p.exists() && !args.force {
+    // Every destination is checked before any is written, so a refused
+    // --out never leaves a fresh --smt2 behind (or the reverse).
+    let dests: Vec<&PathBuf> = [&args.smt2, &args.out].into_iter().flatten().collect();
+    for p in &dests {
+        check_destination(p, args.force)?;
+    }
+    if let [a, b] = dests.as_slice() {
+        if a == b {
             anyhow::bail!(
-                "{} already exists; pass --force to overwrite it",
-                p.display()
+                "--smt2 and --out are both {}: allowed two different files",
+                a.display()
             );
         }
     }
@@ -104,8 +103,14 @@ pub fn run(args: &CertifyArgs) -> Result<u8> {
     Ok(cert.verdict.exit_code() as u8)
 }
 
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.6}"))
+/// An upper bound, printed rounded up (never below the bound).
+fn up6(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| decimal_upper(v, 6))
+}
+
+/// A lower bound (or a margin), printed rounded down.
+fn down6(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| decimal_lower(v, 6))
 }
 
 fn human(path: &str, c: &Certificate) -> String {
@@ -141,31 +146,43 @@ fn human(path: &str, c: &Certificate) -> String {
     );
     let _ = writeln!(s, "  g_φ        {}", sp.update);
     let _ = writeln!(s);
+    // Every bound is printed rounded outward: lower ends down, upper ends up.
     let _ = writeln!(
         s,
-        "  ‖M‖₂       ∈ [{:.9}, {:.9}]  {}",
-        c.spectral_norm.lower, c.spectral_norm.upper, c.spectral_norm.method
+        "  ‖M‖₂       ∈ [{}, {}]  {}",
+        decimal_lower(c.spectral_norm.lower, 9),
+        decimal_upper(c.spectral_norm.upper, 9),
+        c.spectral_norm.method
     );
     let _ = writeln!(
         s,
-        "  ‖M‖∞       ∈ [{:.9}, {:.9}]",
-        c.inf_norm.lower, c.inf_norm.upper
+        "  ‖M‖∞       ∈ [{}, {}]",
+        decimal_lower(c.inf_norm.lower, 9),
+        decimal_upper(c.inf_norm.upper, 9)
     );
     let _ = writeln!(
         s,
-        "  A.2 form   {:.9}  ({})",
-        c.a2_closed_form.value, c.a2_closed_form.note
+        "  A.2 form   {}  ({})",
+        decimal_upper(c.a2_closed_form.value, 9),
+        c.a2_closed_form.note
     );
     let l = &c.lipschitz;
     let _ = writeln!(
         s,
-        "  L_g        ∈ [{:.6}, {:.6}]  {}",
-        l.lower, l.upper, l.method
+        "  L_g        ∈ [{}, {}]  {}",
+        decimal_lower(l.lower, 6),
+        decimal_upper(l.upper, 6),
+        l.method
     );
     if let Some(p) = l.product_bound {
-        let _ = writeln!(s, "             product bound {p:.6}, gap {:.6}", l.gap);
+        let _ = writeln!(
+            s,
+            "             product bound {}, gap {}",
+            decimal_upper(p, 6),
+            decimal_upper(l.gap, 6)
+        );
     }
-    let _ = writeln!(s, "  L_E        ≤ {:.6}", l.e_block_upper);
+    let _ = writeln!(s, "  L_E        ≤ {}", decimal_upper(l.e_block_upper, 6));
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -183,10 +200,10 @@ fn human(path: &str, c: &Certificate) -> String {
             "  {:<24} {:<6} {:>12} {:>12} {:>6} {:>12}",
             ch.name,
             holds,
-            fmt_opt(ch.value_lower),
-            fmt_opt(ch.value),
+            down6(ch.value_lower),
+            up6(ch.value),
             ch.limit,
-            fmt_opt(ch.margin)
+            down6(ch.margin)
         );
     }
     let _ = writeln!(s);
@@ -194,12 +211,12 @@ fn human(path: &str, c: &Certificate) -> String {
     let _ = writeln!(
         s,
         "  IAE bound  max_i ‖E_i,t‖ ≤ {}{}",
-        fmt_opt(b.iae_norm),
+        up6(b.iae_norm),
         b.iae_source
             .as_ref()
             .map_or(String::new(), |x| format!("  (from {x})"))
     );
-    let _ = writeln!(s, "  Hebbian    ‖H_t‖_F ≤ {}", fmt_opt(b.hebbian_norm));
+    let _ = writeln!(s, "  Hebbian    ‖H_t‖_F ≤ {}", up6(b.hebbian_norm));
     if b.iae_norm.is_none() {
         let _ = writeln!(
             s,
@@ -207,9 +224,11 @@ fn human(path: &str, c: &Certificate) -> String {
         );
     }
     if let Some(a) = &c.alpha_max {
-        let show = |x: &Option<esai_verify::synth::AlphaSup>| {
-            x.as_ref()
-                .map_or("—".into(), |x| format!("{:.6}", x.verified))
+        // A verified α is safe as printed only rounded down.
+        let show = |x: &Option<esai_verify::synth::AlphaSup>| match x {
+            Some(x) if x.unbounded => "unbounded".into(),
+            Some(x) => down6(x.verified),
+            None => "—".into(),
         };
         let _ = writeln!(
             s,

@@ -3,7 +3,8 @@
 //! Only this crate knows clap, anyhow and output formats. Exit codes:
 //! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage (a damaged
 //! or edited run directory included), 5 a file-system failure, 6 the
-//! directory is in use by another process; `train`: 4 halted by the
+//! directory is in use by another process (see [`output::IoFailure`] and
+//! `esai_runs::RunError`); `train`: 4 halted by the
 //! monitor, 130/143 stopped by SIGINT/SIGTERM.
 
 mod audit_cmd;
@@ -32,7 +33,7 @@ struct Cli {
 enum Command {
     /// Certify a hyperparameter configuration (or region) before training.
     ///
-    /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input.
+    /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input, 5 I/O failure.
     Certify(certify_cmd::CertifyArgs),
     /// Train ESAI or a baseline on the spec's environment, writing a run directory
     /// (config.toml, metrics.jsonl, checkpoints/, summary.json).
@@ -102,6 +103,9 @@ fn error_code(e: &anyhow::Error) -> u8 {
                 esai_runs::RunError::Io { .. } => EXIT_IO,
                 _ => 2,
             };
+        }
+        if cause.is::<output::IoFailure>() {
+            return EXIT_IO;
         }
     }
     2

@@ -221,7 +221,7 @@ pub fn run(args: &SweepArgs) -> Result<u8> {
         }
         let text = toml::to_string_pretty(&t)?;
         let loader = |rel: &str| -> std::result::Result<String, String> {
-            std::fs::read_to_string(spec_dir.join(rel)).map_err(|e| e.to_string())
+            crate::certify_cmd::read_named_file(&spec_dir.join(rel))
         };
         match Spec::from_toml(&text, &loader) {
             Ok(spec) if i % shard_n == shard_i => jobs.push((p.id.clone(), text, spec)),

@@ -197,31 +197,61 @@ impl Graph {
     /// `O(n + edges)`, which keeps `n = 10⁶` sparse graphs cheap. `p` must lie
     /// in `[0, 1]`; the caller validates it.
     pub fn erdos_renyi(n: usize, p: f64, seed: u64) -> Self {
+        Self::erdos_renyi_capped(n, p, seed, usize::MAX)
+            .expect("no edge cap, so the draw is never refused")
+    }
+
+    /// [`Graph::erdos_renyi`], or `None` as soon as the draw exceeds
+    /// `max_edges` edges (checked while drawing, before the adjacency grows).
+    ///
+    /// Any `p` in `[0, 1]` is safe, subnormal ones included: the skip length
+    /// is computed in floating point with `ln_1p` (so `1 − p` never rounds to
+    /// 1 and the logarithm is never 0) and compared with the number of pairs
+    /// before it is turned into an integer, so no addition can overflow. The
+    /// draws are the same as before that fix wherever it did not panic.
+    pub fn erdos_renyi_capped(n: usize, p: f64, seed: u64, max_edges: usize) -> Option<Self> {
         let mut adj = vec![Vec::new(); n];
+        let mut edges = 0usize;
         if p > 0.0 && n > 1 {
             let mut rng = SplitMix64::new(seed);
-            let log_q = (1.0 - p).ln();
-            // Enumerate pairs (v, w) with w < v in order, skipping geometrically.
-            let (mut v, mut w): (usize, i64) = (1, -1);
+            // ln(1 − p) < 0 for every p in (0, 1), subnormal p included.
+            let log_q = (-p).ln_1p();
+            // More than every pair of agents: a skip this long ends the draw.
+            let pairs = (n as f64) * (n as f64);
+            // Enumerate pairs (v, w) with w < v in order, skipping geometrically;
+            // w starts one before pair (1, 0).
+            let (mut v, mut w): (usize, u64) = (1, 0);
+            let mut first = true;
             while v < n {
-                if p >= 1.0 {
-                    w += 1;
+                let step = if p >= 1.0 {
+                    1.0
                 } else {
                     let r = 1.0 - rng.next_f64(); // (0, 1]
-                    w += 1 + (r.ln() / log_q).floor() as i64;
+                    1.0 + (r.ln() / log_q).floor()
+                };
+                if step.is_nan() || step >= pairs {
+                    break; // the next edge lies beyond the last pair
                 }
-                while w >= v as i64 && v < n {
-                    w -= v as i64;
+                // `step` is an integer in [1, n²): exact in u64 for n ≤ 2³².
+                let step = step as u64;
+                w = if first { step - 1 } else { w + step };
+                first = false;
+                while w >= v as u64 && v < n {
+                    w -= v as u64;
                     v += 1;
                 }
                 if v < n {
+                    edges += 1;
+                    if edges > max_edges {
+                        return None;
+                    }
                     let u = w as usize;
                     adj[v].push((u, 1.0));
                     adj[u].push((v, 1.0));
                 }
             }
         }
-        Self::from_adjacency(adj)
+        Some(Self::from_adjacency(adj))
     }
 
     /// Number of agents.
@@ -331,6 +361,60 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The generator before the tiny-p fix, for p where it did not panic.
+    fn erdos_renyi_before_fix(n: usize, p: f64, seed: u64) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut rng = SplitMix64::new(seed);
+        let log_q = (1.0 - p).ln();
+        let (mut v, mut w): (usize, i64) = (1, -1);
+        while v < n {
+            if p >= 1.0 {
+                w += 1;
+            } else {
+                let r = 1.0 - rng.next_f64();
+                w += 1 + (r.ln() / log_q).floor() as i64;
+            }
+            while w >= v as i64 && v < n {
+                w -= v as i64;
+                v += 1;
+            }
+            if v < n {
+                out.push((w as usize, v));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn erdos_renyi_draws_are_unchanged_by_the_tiny_p_fix() {
+        for (n, p, seed) in [(2000, 0.01, 3), (300, 0.2, 9), (50, 1.0, 0), (40, 0.999, 1)] {
+            let g = Graph::erdos_renyi(n, p, seed);
+            let mut edges: Vec<(usize, usize)> = (0..n)
+                .flat_map(|i| {
+                    g.neighbours(i)
+                        .filter(move |&(j, _)| j < i)
+                        .map(move |(j, _)| (j, i))
+                })
+                .collect();
+            edges.sort_unstable();
+            assert_eq!(edges, erdos_renyi_before_fix(n, p, seed), "n {n} p {p}");
+        }
+    }
+
+    #[test]
+    fn erdos_renyi_with_tiny_or_subnormal_p_does_not_panic() {
+        for p in [1e-17, 1e-300, 5e-324, f64::MIN_POSITIVE] {
+            assert_eq!(Graph::erdos_renyi(10_000, p, 7).edge_count(), 0, "p {p}");
+        }
+        // A draw over the cap is refused while drawing.
+        assert!(Graph::erdos_renyi_capped(200, 1.0, 0, 100).is_none());
+        assert_eq!(
+            Graph::erdos_renyi_capped(200, 1.0, 0, 19_900).map(|g| g.edge_count()),
+            Some(19_900)
+        );
+    }
 
     #[test]
     fn from_edges_reports_every_problem() {

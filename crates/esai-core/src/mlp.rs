@@ -79,6 +79,20 @@ impl Layer {
     }
 }
 
+/// Most layers a weights file may have: the averaged-activation bound sums
+/// over `2^(nonlinear layers)` products, so time grows exponentially in it.
+pub const MAX_LAYERS: usize = 8;
+/// Widest layer (inputs or outputs) a weights file may have: block norms are
+/// dense interval products, cubic in the width.
+pub const MAX_WIDTH: usize = 512;
+/// Most weights (all layers together): segment norms of merged layers cost
+/// time growing with it (a 64-512-512-32 network, 0.3 M weights, takes about
+/// 24 s in a debug build).
+pub const MAX_PARAMS: usize = 1 << 20;
+/// Largest magnitude of a weight or bias: far above trained (spectrally
+/// normalised) values, low enough that products of layer norms stay finite.
+pub const MAX_ABS: f64 = 1e6;
+
 /// One layer's raw parts: `(out, in, row-major weight, bias, activation)`.
 pub type LayerParts = (usize, usize, Vec<f64>, Vec<f64>, Activation);
 
@@ -109,11 +123,12 @@ impl Mlp {
         let raw: RawMlp =
             serde_json::from_str(text).map_err(|e| vec![(String::new(), e.to_string())])?;
         let mut errs = Vec::new();
-        if raw.layers.is_empty() {
+        if raw.layers.is_empty() || raw.layers.len() > MAX_LAYERS {
             errs.push((
                 "layers".into(),
-                "is empty, allowed: at least one layer".into(),
+                format!("has {} layers, allowed: 1..={MAX_LAYERS}", raw.layers.len()),
             ));
+            return Err(errs);
         }
         let mut layers = Vec::new();
         let mut prev_out: Option<usize> = None;
@@ -124,6 +139,13 @@ impl Mlp {
                 errs.push((
                     format!("layers[{l}].weight"),
                     "is empty, allowed: an out × in matrix with out, in ≥ 1".into(),
+                ));
+                continue;
+            }
+            if out > MAX_WIDTH || inputs > MAX_WIDTH {
+                errs.push((
+                    format!("layers[{l}].weight"),
+                    format!("is {out} × {inputs}, allowed: at most {MAX_WIDTH} × {MAX_WIDTH}"),
                 ));
                 continue;
             }
@@ -138,10 +160,10 @@ impl Mlp {
                     ));
                 }
                 for (c, v) in row.iter().enumerate() {
-                    if !v.is_finite() {
+                    if v.is_nan() || v.abs() > MAX_ABS {
                         errs.push((
                             format!("layers[{l}].weight[{r}][{c}]"),
-                            format!("{v} is not finite"),
+                            format!("{v:e}, allowed: a finite number of magnitude ≤ {MAX_ABS:e}"),
                         ));
                     }
                 }
@@ -156,10 +178,10 @@ impl Mlp {
                 ));
             }
             for (i, v) in rl.bias.iter().enumerate() {
-                if !v.is_finite() {
+                if v.is_nan() || v.abs() > MAX_ABS {
                     errs.push((
                         format!("layers[{l}].bias[{i}]"),
-                        format!("{v} is not finite"),
+                        format!("{v:e}, allowed: a finite number of magnitude ≤ {MAX_ABS:e}"),
                     ));
                 }
             }
@@ -182,6 +204,20 @@ impl Mlp {
                 bias: rl.bias,
                 activation: rl.activation,
             });
+        }
+        let params: usize = layers.iter().map(|l| l.out * l.inputs).sum();
+        if params > MAX_PARAMS {
+            errs.push((
+                "layers".into(),
+                format!("have {params} weights in all, allowed: at most {MAX_PARAMS}"),
+            ));
+        }
+        // A huge file of bad values needs a sample, not a million lines.
+        const SHOWN: usize = 20;
+        if errs.len() > SHOWN {
+            let more = errs.len() - SHOWN;
+            errs.truncate(SHOWN);
+            errs.push((String::new(), format!("… and {more} more problems")));
         }
         if errs.is_empty() {
             Ok(Self { layers })

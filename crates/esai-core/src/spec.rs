@@ -171,7 +171,9 @@ struct RawDynamics {
 struct RawGraph {
     agents: usize,
     laplacian: String,
-    edges: Option<Vec<(usize, usize, f64)>>,
+    /// Raw values, checked one by one: serde's tuple reading would
+    /// silently drop extra elements (`[0, 1, 1.0, 2.0]`).
+    edges: Option<Vec<toml::Value>>,
     topology: Option<String>,
     seed: Option<u64>,
     p: Option<f64>,
@@ -312,8 +314,40 @@ pub struct Spec {
 /// Default solver time limit (ms) when `[verify] timeout_ms` is absent.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
-/// Largest number of agents a spec may declare (keeps a typo from allocating terabytes).
-pub const MAX_AGENTS: usize = 50_000_000;
+/// Largest number of agents a spec may declare: twice the largest graph
+/// benchmarked (10⁶), far below where the verifier's vectors exhaust memory.
+pub const MAX_AGENTS: usize = 2_000_000;
+/// Largest number of undirected edges, explicit or generated (a complete
+/// graph's `N(N−1)/2`, an Erdős–Rényi graph's expected `p N(N−1)/2`), so
+/// every graph is refused before it is allocated, not aborted during.
+pub const MAX_EDGES: usize = 10_000_000;
+/// Edge weights must lie in `[MIN_EDGE_WEIGHT, MAX_EDGE_WEIGHT]`: the
+/// normalised Laplacians divide by degrees, and a subnormal weight or a sum
+/// of huge ones would turn the verifier's enclosures infinite.
+pub const MIN_EDGE_WEIGHT: f64 = 1e-30;
+/// See [`MIN_EDGE_WEIGHT`].
+pub const MAX_EDGE_WEIGHT: f64 = 1e30;
+/// Largest `dynamics.alpha`, `update.lipschitz` and `update.e_lipschitz`.
+/// No condition can hold beyond 1 (each needs `α ≤ 1`, `L < 1`); the cap keeps
+/// products such as `α · λ_max` and `K/(1 − ρ)` far from overflow.
+pub const MAX_RATE: f64 = 1e6;
+/// Largest input bound (`[inputs]`, `update.zero_output_norm`).
+pub const MAX_INPUT_BOUND: f64 = 1e12;
+/// Largest `hebbian.eta` and `hebbian.delta` (the trace contracts only for δ_H < 2).
+pub const MAX_HEBBIAN: f64 = 1e6;
+/// Largest `hebbian.e_second_moment` and `hebbian.z_second_moment`.
+pub const MAX_MOMENT: f64 = 1e24;
+/// Largest `verify.timeout_ms` (one hour per query).
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
+/// A float as a reader wants it: `1e-300`, not 300 zeros; `0.05`, not `5e-2`.
+pub fn fmt_num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-5..1e16).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
 
 struct Collector(Vec<Problem>);
 
@@ -340,9 +374,10 @@ impl Collector {
         allowed: &str,
     ) -> Option<Param> {
         let shown = if raw.0.len() == 1 {
-            raw.0[0].to_string()
+            fmt_num(raw.0[0])
         } else {
-            format!("{:?}", raw.0)
+            let parts: Vec<String> = raw.0.iter().map(|&v| fmt_num(v)).collect();
+            format!("[{}]", parts.join(", "))
         };
         let bad_points = raw.0.iter().any(|&v| !ok(v));
         match *raw.0.as_slice() {
@@ -374,14 +409,51 @@ impl Collector {
         if ok(v) {
             Some(v)
         } else {
-            self.push(field, v, allowed);
+            self.push(field, fmt_num(v), allowed);
             None
         }
     }
 }
 
-fn nonneg(v: f64) -> bool {
-    v.is_finite() && v >= 0.0
+/// `0 ≤ v ≤ max` (false for NaN).
+fn within(max: f64) -> impl Fn(f64) -> bool {
+    move |v| (0.0..=max).contains(&v)
+}
+
+/// Checks the `f32` training fields as written: a value the `f32` field
+/// cannot hold (it would read as 0 or ∞) is named with its written value.
+/// Returns the fields flagged, so the later `f32` checks do not report them
+/// again with the converted value.
+fn f32_range_problems(table: &toml::Table, c: &mut Collector) -> Vec<String> {
+    let mut flagged = Vec::new();
+    for path in crate::training::F32_FIELDS {
+        let Some((section, key)) = path.split_once('.') else {
+            continue;
+        };
+        let v = match table.get(section).and_then(|t| t.get(key)) {
+            Some(toml::Value::Float(v)) => *v,
+            Some(toml::Value::Integer(i)) => *i as f64,
+            _ => continue,
+        };
+        let a = v.abs();
+        if v.is_finite()
+            && v != 0.0
+            && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
+        {
+            c.push(
+                path,
+                fmt_num(v),
+                format!(
+                    "a number an f32 holds: 0 or a magnitude in [{:e}, {:e}] (this one would be read as {})",
+                    f32::MIN_POSITIVE,
+                    f32::MAX,
+                    if a < 1.0 { "0" } else { "infinity" }
+                ),
+            );
+            flagged.push(path.to_string());
+        }
+    }
+    flagged
 }
 
 impl Spec {
@@ -399,75 +471,74 @@ impl Spec {
             }],
         })?;
         let mut c = Collector(Vec::new());
+        // The same text as a plain table, for checks on values as written.
+        let f32_flagged = match toml::from_str::<toml::Table>(text) {
+            Ok(table) => f32_range_problems(&table, &mut c),
+            Err(_) => Vec::new(),
+        };
         let gamma_e = c.param(
             "dynamics.gamma_e",
             &raw.dynamics.gamma_e,
             |v| v.is_finite() && (0.0..1.0).contains(&v),
             "a number in [0, 1) or an interval inside it",
         );
+        let rate = format!("a finite number ≥ 0 and ≤ {MAX_RATE:e}, or an interval of them (no condition holds beyond 1)");
         let alpha = c.param(
             "dynamics.alpha",
             &raw.dynamics.alpha,
-            nonneg,
-            "a finite number ≥ 0 or an interval of them",
+            within(MAX_RATE),
+            &rate,
         );
+        let agents_ok = (1..=MAX_AGENTS).contains(&raw.graph.agents);
+        let agents_known = agents_ok.then_some(raw.graph.agents);
         let graph = parse_graph(&mut c, raw.graph);
         let update = parse_update(&mut c, raw.update, load);
-        let hebbian = Hebbian {
-            eta: c
-                .scalar(
-                    "hebbian.eta",
-                    raw.hebbian.eta,
-                    nonneg,
-                    "a finite number ≥ 0",
-                )
-                .unwrap_or(0.0),
-            delta: c
-                .scalar(
-                    "hebbian.delta",
-                    raw.hebbian.delta,
-                    |v| v.is_finite() && v > 0.0,
-                    "a finite number > 0 (a decay rate, usually in (0, 1])",
-                )
-                .unwrap_or(1.0),
-            e_second_moment: raw.hebbian.e_second_moment.and_then(|v| {
-                c.scalar("hebbian.e_second_moment", v, nonneg, "a finite number ≥ 0")
-            }),
-            z_second_moment: raw.hebbian.z_second_moment.and_then(|v| {
-                c.scalar("hebbian.z_second_moment", v, nonneg, "a finite number ≥ 0")
-            }),
-        };
+        let heb = format!("a finite number in [0, {MAX_HEBBIAN:e}]");
+        let moment = format!("a finite number in [0, {MAX_MOMENT:e}]");
+        let hebbian =
+            Hebbian {
+                eta: c
+                    .scalar("hebbian.eta", raw.hebbian.eta, within(MAX_HEBBIAN), &heb)
+                    .unwrap_or(0.0),
+                delta: c
+                    .scalar(
+                        "hebbian.delta",
+                        raw.hebbian.delta,
+                        |v| v > 0.0 && v <= MAX_HEBBIAN,
+                        &format!(
+                        "a finite number in (0, {MAX_HEBBIAN:e}] (a decay rate, usually in (0, 1])"
+                    ),
+                    )
+                    .unwrap_or(1.0),
+                e_second_moment: raw.hebbian.e_second_moment.and_then(|v| {
+                    c.scalar("hebbian.e_second_moment", v, within(MAX_MOMENT), &moment)
+                }),
+                z_second_moment: raw.hebbian.z_second_moment.and_then(|v| {
+                    c.scalar("hebbian.z_second_moment", v, within(MAX_MOMENT), &moment)
+                }),
+            };
         let i = raw.inputs;
+        let bound = format!("a finite number in [0, {MAX_INPUT_BOUND:e}]");
+        let mut input = |field: &str, v: f64| {
+            c.scalar(field, v, within(MAX_INPUT_BOUND), &bound)
+                .unwrap_or(0.0)
+        };
         let inputs = InputBounds {
-            obs_norm: c
-                .scalar("inputs.obs_norm", i.obs_norm, nonneg, "a finite number ≥ 0")
-                .unwrap_or(0.0),
-            action_norm: c
-                .scalar(
-                    "inputs.action_norm",
-                    i.action_norm,
-                    nonneg,
-                    "a finite number ≥ 0",
-                )
-                .unwrap_or(0.0),
-            reward_abs: c
-                .scalar(
-                    "inputs.reward_abs",
-                    i.reward_abs,
-                    nonneg,
-                    "a finite number ≥ 0",
-                )
-                .unwrap_or(0.0),
-            harm_abs: c
-                .scalar("inputs.harm_abs", i.harm_abs, nonneg, "a finite number ≥ 0")
-                .unwrap_or(0.0),
+            obs_norm: input("inputs.obs_norm", i.obs_norm),
+            action_norm: input("inputs.action_norm", i.action_norm),
+            reward_abs: input("inputs.reward_abs", i.reward_abs),
+            harm_abs: input("inputs.harm_abs", i.harm_abs),
         };
         let timeout_ms = match raw.verify.timeout_ms {
-            Some(0) => {
-                c.push("verify.timeout_ms", 0, "an integer ≥ 1 (milliseconds)");
+            Some(t) if (1..=MAX_TIMEOUT_MS).contains(&t) => t,
+            Some(t) => {
+                c.push(
+                    "verify.timeout_ms",
+                    t,
+                    format!("an integer in 1..={MAX_TIMEOUT_MS} (milliseconds)"),
+                );
                 DEFAULT_TIMEOUT_MS
             }
-            Some(t) => t,
             None => DEFAULT_TIMEOUT_MS,
         };
         let training = crate::training::Training {
@@ -477,8 +548,14 @@ impl Spec {
             train: raw.train,
             monitor: raw.monitor,
         };
-        let graph_agents = graph.as_ref().map_or(1, |g: &GraphSpec| g.graph.agents());
-        c.0.extend(training.problems(graph_agents));
+        // The size as declared, even when the graph itself was refused (a
+        // missing seed must not make the rollout look one agent wide).
+        c.0.extend(
+            training
+                .problems(agents_known)
+                .into_iter()
+                .filter(|p| !f32_flagged.contains(&p.field)),
+        );
         match (gamma_e, alpha, graph, update, c.0.is_empty()) {
             (Some(gamma_e), Some(alpha), Some(graph), Some(update), true) => Ok(Self {
                 gamma_e,
@@ -553,7 +630,7 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
             c.push("graph", "(neither)", "exactly one of `edges = [[i, j, w], ..]` or `topology = \"ring\" | \"complete\" | \"grid\" | \"erdos_renyi\"`");
             return None;
         }
-        (Some(edges), None) => {
+        (Some(raw_edges), None) => {
             for (key, present) in [
                 ("seed", g.seed.is_some()),
                 ("p", g.p.is_some()),
@@ -567,20 +644,30 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                     );
                 }
             }
+            if raw_edges.len() > MAX_EDGES {
+                c.push(
+                    "graph.edges",
+                    format!("({} edges)", raw_edges.len()),
+                    format!("at most {MAX_EDGES} edges"),
+                );
+                return None;
+            }
+            let (edges, origin, shape_ok) = parse_edges(c, &raw_edges);
             match Graph::from_edges(n, &edges) {
-                Ok(graph) => (graph, GraphSource::Edges),
+                Ok(graph) if shape_ok => (graph, GraphSource::Edges),
+                Ok(_) => return None,
                 Err(errs) => {
                     for e in errs {
                         let (idx, msg) = match &e {
                             GraphError::AgentOutOfRange { index, agent, agents } => (*index, format!("agent index {agent}: allowed 0..{agents} (graph.agents = {agents})")),
-                            GraphError::BadWeight { index, weight } => (*index, format!("weight {weight}: allowed a finite number > 0")),
+                            GraphError::BadWeight { index, weight } => (*index, format!("weight {}: allowed a finite number > 0 in [{MIN_EDGE_WEIGHT:e}, {MAX_EDGE_WEIGHT:e}]", fmt_num(*weight))),
                             GraphError::SelfLoop { index, agent } => (*index, format!("self-loop on agent {agent}: not allowed")),
-                            GraphError::Duplicate { index, first, .. } => (*index, format!("duplicate of graph.edges[{first}]: merge their weights into one edge")),
+                            GraphError::Duplicate { index, first, .. } => (*index, format!("duplicate of graph.edges[{}]: merge their weights into one edge", origin[*first])),
                         };
                         let e3 = edges[idx];
                         c.push(
-                            format!("graph.edges[{idx}]"),
-                            format!("[{}, {}, {}]", e3.0, e3.1, e3.2),
+                            format!("graph.edges[{}]", origin[idx]),
+                            format!("[{}, {}, {}]", e3.0, e3.1, fmt_num(e3.2)),
                             msg,
                         );
                     }
@@ -594,6 +681,15 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                     topo_only(c, "erdos_renyi", "seed", g.seed.is_some());
                     topo_only(c, "erdos_renyi", "p", g.p.is_some());
                     topo_only(c, "grid", "grid_cols", g.grid_cols.is_some());
+                    let pairs = n as u128 * (n as u128 - 1) / 2;
+                    if t == "complete" && pairs > MAX_EDGES as u128 {
+                        c.push(
+                            "graph.agents",
+                            n,
+                            format!("at most {} for topology = \"complete\" (N(N−1)/2 = {pairs} edges; at most {MAX_EDGES})", max_complete_agents()),
+                        );
+                        return None;
+                    }
                     let graph = if t == "ring" {
                         Graph::ring(n)
                     } else {
@@ -631,9 +727,9 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                 "erdos_renyi" => {
                     topo_only(c, "grid", "grid_cols", g.grid_cols.is_some());
                     let p = match g.p {
-                        Some(p) if p.is_finite() && (0.0..=1.0).contains(&p) => p,
+                        Some(p) if (0.0..=1.0).contains(&p) => p,
                         Some(p) => {
-                            c.push("graph.p", p, "an edge probability in [0, 1]");
+                            c.push("graph.p", fmt_num(p), "an edge probability in [0, 1]");
                             return None;
                         }
                         None => {
@@ -649,9 +745,36 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                         c.push("graph.seed", "(missing)", "an integer ≥ 0 (required by erdos_renyi, so the graph is reproducible)");
                         return None;
                     };
+                    let expected = p * (n as f64) * (n as f64 - 1.0) / 2.0;
+                    if expected > MAX_EDGES as f64 {
+                        c.push(
+                            "graph.p",
+                            fmt_num(p),
+                            format!("at most {} for graph.agents = {n} (expected p·N(N−1)/2 = {expected:.0} edges; at most {MAX_EDGES})", fmt_num(2.0 * MAX_EDGES as f64 / (n as f64 * (n as f64 - 1.0)))),
+                        );
+                        return None;
+                    }
+                    // The expected count is ≤ MAX_EDGES; a draw 10% above it
+                    // (hundreds of standard deviations) is refused, not allocated.
+                    let Some(graph) =
+                        Graph::erdos_renyi_capped(n, p, seed, MAX_EDGES + MAX_EDGES / 10)
+                    else {
+                        c.push(
+                            "graph.seed",
+                            seed,
+                            format!(
+                                "a seed whose draw has at most {} edges",
+                                MAX_EDGES + MAX_EDGES / 10
+                            ),
+                        );
+                        return None;
+                    };
                     (
-                        Graph::erdos_renyi(n, p, seed),
-                        GraphSource::Topology(format!("erdos_renyi(p={p}, seed={seed})")),
+                        graph,
+                        GraphSource::Topology(format!(
+                            "erdos_renyi(p={}, seed={seed})",
+                            fmt_num(p)
+                        )),
                     )
                 }
                 other => {
@@ -680,6 +803,83 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
         source,
         similarity: g.similarity,
     })
+}
+
+/// A TOML value as written, floats compact (`5e-324`, not 324 digits).
+fn show_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Float(f) => fmt_num(*f),
+        toml::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(show_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The largest complete graph within [`MAX_EDGES`].
+fn max_complete_agents() -> usize {
+    // n(n−1)/2 ≤ MAX_EDGES; start from the real root and step to the integer.
+    let mut n = ((2.0 * MAX_EDGES as f64).sqrt() as usize).max(1);
+    while n * (n - 1) / 2 > MAX_EDGES {
+        n -= 1;
+    }
+    while (n + 1) * n / 2 <= MAX_EDGES {
+        n += 1;
+    }
+    n
+}
+
+/// Reads `graph.edges` element by element: each must be exactly
+/// `[i, j, w]`, two integers ≥ 0 and a number, so nothing is dropped
+/// silently; weights outside `[MIN_EDGE_WEIGHT, MAX_EDGE_WEIGHT]` (NaN,
+/// negative, subnormal) are refused here. Returns the well-formed triples,
+/// the position in the spec of each (so the graph's own checks name the
+/// right edge) and whether every edge was well-formed.
+fn parse_edges(
+    c: &mut Collector,
+    raw: &[toml::Value],
+) -> (Vec<(usize, usize, f64)>, Vec<usize>, bool) {
+    let shown = |v: &toml::Value| {
+        let s = show_value(v);
+        match s.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s,
+        }
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    let mut origin = Vec::with_capacity(raw.len());
+    let before = c.0.len();
+    for (k, v) in raw.iter().enumerate() {
+        let field = format!("graph.edges[{k}]");
+        let items = match v.as_array() {
+            Some(items) if items.len() == 3 => items,
+            _ => {
+                c.push(field, shown(v), "an array [i, j, w] of exactly three elements: agent indices i, j and a weight w > 0");
+                continue;
+            }
+        };
+        let agent = |x: &toml::Value| x.as_integer().and_then(|i| usize::try_from(i).ok());
+        let weight = match &items[2] {
+            toml::Value::Float(w) => Some(*w),
+            toml::Value::Integer(w) => Some(*w as f64),
+            _ => None,
+        };
+        match (agent(&items[0]), agent(&items[1]), weight) {
+            (Some(i), Some(j), Some(w)) if (MIN_EDGE_WEIGHT..=MAX_EDGE_WEIGHT).contains(&w) => {
+                out.push((i, j, w));
+                origin.push(k);
+            }
+            (Some(_), Some(_), Some(w)) => c.push(
+                field,
+                shown(v),
+                format!("weight {}: allowed a finite number > 0 in [{MIN_EDGE_WEIGHT:e}, {MAX_EDGE_WEIGHT:e}]", fmt_num(w)),
+            ),
+            _ => c.push(field, shown(v), "[i, j, w] with agent indices i, j integers ≥ 0 and a number w > 0"),
+        }
+    }
+    let ok = c.0.len() == before;
+    (out, origin, ok)
 }
 
 fn parse_update(
@@ -712,19 +912,26 @@ fn parse_update(
                     "only used with `weights`; remove it",
                 );
             }
-            let lipschitz = c.param(
-                "update.lipschitz",
-                &l,
-                nonneg,
-                "a finite number ≥ 0 or an interval of them",
-            )?;
-            let e_lipschitz = match u.e_lipschitz {
-                Some(e) => Some(c.param(
-                    "update.e_lipschitz",
-                    &e,
-                    nonneg,
-                    "a finite number ≥ 0 or an interval of them",
-                )?),
+            let rate = format!(
+                "a finite number ≥ 0 and ≤ {MAX_RATE:e}, or an interval of them (no condition holds beyond 1)"
+            );
+            let lipschitz = c.param("update.lipschitz", &l, within(MAX_RATE), &rate);
+            let e_lipschitz = u
+                .e_lipschitz
+                .map(|e| c.param("update.e_lipschitz", &e, within(MAX_RATE), &rate));
+            let zero_output_norm = u.zero_output_norm.map(|v| {
+                c.scalar(
+                    "update.zero_output_norm",
+                    v,
+                    within(MAX_INPUT_BOUND),
+                    &format!("a finite number in [0, {MAX_INPUT_BOUND:e}] (a bound on ‖g_φ(0)‖₂)"),
+                )
+            });
+            // Every field above is checked before any early return, so all
+            // of their problems are reported together.
+            let lipschitz = lipschitz?;
+            let e_lipschitz = match e_lipschitz {
+                Some(e) => Some(e?),
                 None => None,
             };
             if let Some(e) = e_lipschitz {
@@ -736,13 +943,8 @@ fn parse_update(
                     );
                 }
             }
-            let zero_output_norm = match u.zero_output_norm {
-                Some(v) => Some(c.scalar(
-                    "update.zero_output_norm",
-                    v,
-                    nonneg,
-                    "a finite number ≥ 0 (a bound on ‖g_φ(0)‖₂)",
-                )?),
+            let zero_output_norm = match zero_output_norm {
+                Some(z) => Some(z?),
                 None => None,
             };
             Some(UpdateBound::Declared {
@@ -811,11 +1013,160 @@ fn parse_update(
                     return None;
                 }
             };
+            // g_φ's output is added to E (Eq. 3), so it has E's dimension.
+            if mlp.outputs() != e_inputs {
+                c.push(
+                    format!("update.weights ({path})"),
+                    format!("{} outputs", mlp.outputs()),
+                    format!("exactly update.e_inputs = {e_inputs} outputs: g_φ's output updates the IAE E, which has e_inputs components"),
+                );
+                return None;
+            }
             Some(UpdateBound::Weights {
                 mlp,
                 e_inputs,
                 path,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "[dynamics]\ngamma_e = 0.9\nalpha = 0.05\n[graph]\nagents = 4\nlaplacian = \"row\"\ntopology = \"ring\"\n[update]\nlipschitz = 0.05\n[hebbian]\neta = 0.001\ndelta = 0.02\n[inputs]\nobs_norm = 1.0\naction_norm = 1.0\nreward_abs = 5.0\nharm_abs = 3.0\n";
+
+    fn no_files(_: &str) -> Result<String, String> {
+        Err("no files".into())
+    }
+
+    /// The problems of `BASE` with `from` replaced by `to`, as `field = value: allowed` lines.
+    fn problems(subs: &[(&str, &str)]) -> Vec<String> {
+        let mut t = BASE.to_string();
+        for (from, to) in subs {
+            assert!(t.contains(from), "{from}");
+            t = t.replacen(from, to, 1);
+        }
+        match Spec::from_toml(&t, &no_files) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn base_spec_is_valid() {
+        assert!(problems(&[]).is_empty());
+    }
+
+    #[test]
+    fn edges_with_extra_elements_are_refused_not_truncated() {
+        let p = problems(&[(
+            "topology = \"ring\"",
+            "edges = [[0, 1, 1.0, 2.0], [1, 2, 0.5, nan], [2, 3, 1.0]]",
+        )]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].starts_with("graph.edges[0] = [0, 1, 1, 2]: an array [i, j, w] of exactly three")
+        );
+        assert!(
+            p[1].starts_with("graph.edges[1] = [1, 2, 0.5, NaN]"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn bad_edges_are_all_reported_with_their_spec_positions() {
+        // The malformed edge 0 must not shift the index of edge 2's problem.
+        let p = problems(&[(
+            "topology = \"ring\"",
+            "edges = [[0, 1], [1, 2, 1.0], [2, 9, 1.0], [3, 0, nan]]",
+        )]);
+        assert!(
+            p.iter().any(|x| x.starts_with("graph.edges[0] = [0, 1]")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("graph.edges[2] = [2, 9, 1]: agent index 9")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("graph.edges[3] = [3, 0, NaN]: weight NaN")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn tau_steps_1e_300_is_named_as_written() {
+        let p = problems(&[(
+            "harm_abs = 3.0",
+            "harm_abs = 3.0\n[esai]\ntau_steps = 1e-300\ntau0 = 1e39",
+        )]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].starts_with("esai.tau0 = 1e39: a number an f32 holds"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("esai.tau_steps = 1e-300: a number an f32 holds"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_seed_does_not_report_a_false_minibatch_problem() {
+        let p = problems(&[
+            ("agents = 4", "agents = 10000"),
+            ("topology = \"ring\"", "topology = \"erdos_renyi\"\np = 0.0001"),
+            ("harm_abs = 3.0", "harm_abs = 3.0\n[env]\nname = \"graph-dilemma\"\ncopies = 1\n[ppo]\nrollout_steps = 2"),
+        ]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("graph.seed"));
+    }
+
+    #[test]
+    fn sizes_are_bounded_and_products_do_not_wrap() {
+        let p = problems(&[(
+            "harm_abs = 3.0",
+            "harm_abs = 3.0\n[env]\ncopies = 4611686018427387904\n[ppo]\nrollout_steps = 4\nminibatch = 1",
+        )]);
+        assert_eq!(
+            p,
+            ["env.copies = 4611686018427387904: an integer in 1..=4096"]
+        );
+        let p = problems(&[
+            ("agents = 4", "agents = 5000"),
+            ("topology = \"ring\"", "topology = \"complete\""),
+        ]);
+        assert!(p[0].contains("at most 4472"), "{p:?}");
+    }
+
+    #[test]
+    fn gphi_output_must_have_the_iae_dimension() {
+        let t = BASE.replacen("lipschitz = 0.05", "weights = \"w.json\"\ne_inputs = 2", 1);
+        let load = |_: &str| -> Result<String, String> {
+            Ok(
+                r#"{"layers":[{"weight":[[0.1,0.2,0.3]],"bias":[0],"activation":"identity"}]}"#
+                    .into(),
+            )
+        };
+        let e = Spec::from_toml(&t, &load).unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert!(
+            e.problems[0]
+                .to_string()
+                .contains("exactly update.e_inputs = 2 outputs"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn numbers_are_shown_compactly() {
+        assert_eq!(fmt_num(1e-300), "1e-300");
+        assert_eq!(fmt_num(0.05), "0.05");
+        assert_eq!(fmt_num(1e154), "1e154");
+        assert_eq!(fmt_num(100000.0), "100000");
     }
 }

@@ -328,8 +328,12 @@ impl MonitorSection {
                 "a finite number ≥ 0 (nats)",
             );
         }
-        if self.incident_rows == 0 {
-            bad("monitor.incident_rows", 0.0, "an integer ≥ 1");
+        if self.incident_rows == 0 || self.incident_rows > MAX_INCIDENT_ROWS {
+            out.push(Problem {
+                field: "monitor.incident_rows".into(),
+                value: self.incident_rows.to_string(),
+                allowed: format!("an integer in 1..={MAX_INCIDENT_ROWS}"),
+            });
         }
         out
     }
@@ -351,11 +355,77 @@ pub struct Training {
     pub monitor: MonitorSection,
 }
 
+/// Largest `env.copies`.
+pub const MAX_COPIES: usize = 4_096;
+/// Largest number of learners `env.copies × agents` (agents = `graph.agents`
+/// for the graph dilemma, else 1): each carries its own IAE and Hebbian state.
+pub const MAX_LEARNERS: usize = 65_536;
+/// Largest `ppo.rollout_steps`.
+pub const MAX_ROLLOUT_STEPS: usize = 1_000_000;
+/// Largest rollout `env.copies × agents × ppo.rollout_steps` (samples kept
+/// in memory per update; the reference is 2 048).
+pub const MAX_ROLLOUT_SAMPLES: usize = 1 << 22;
+/// Largest `rollout × max(ppo.hidden, esai.hidden, esai.k)`: activations of a
+/// rollout (2^28 f32 = 1 GiB; the reference is 2^18).
+pub const MAX_ROLLOUT_WIDTH: u128 = 1 << 28;
+/// Largest network width (`ppo.hidden`, `esai.hidden`).
+pub const MAX_HIDDEN: usize = 4_096;
+/// Largest `esai.k`, `esai.read_dim` and `env.feature_dim`.
+pub const MAX_DIM: usize = 1_024;
+/// Largest `ppo.epochs`.
+pub const MAX_EPOCHS: usize = 1_000;
+/// Largest `train.steps` (environment steps).
+pub const MAX_TRAIN_STEPS: usize = 1_000_000_000;
+/// Largest number of gradient steps of a run,
+/// `⌈train.steps / rollout⌉ × ppo.epochs × ⌈rollout / ppo.minibatch⌉`
+/// (the reference run takes 15 680).
+pub const MAX_GRADIENT_STEPS: u128 = 100_000_000;
+/// Largest step counts that are only compared with a counter
+/// (`esai.warmup_steps`, `monitor.entropy_floor_until`, `checkpoint_every`, `check_every`).
+pub const MAX_COUNTER: usize = 1_000_000_000_000;
+/// Largest `env.episode_len`.
+pub const MAX_EPISODE_LEN: u32 = 1_000_000;
+/// Largest `monitor.incident_rows`.
+pub const MAX_INCIDENT_ROWS: usize = 1_000_000;
+/// Largest magnitude of a real-valued training parameter (learning rates,
+/// coefficients, temperatures, thresholds): far above any meaningful value,
+/// far below where products of them overflow.
+pub const MAX_REAL: f64 = 1e30;
+
+/// Real-valued training fields stored as `f32`, by TOML path. The spec parser
+/// checks their values as written (an `f64`) against the `f32` range first,
+/// so `tau_steps = 1e-300` is reported as written, not as the 0 it becomes.
+pub const F32_FIELDS: [&str; 17] = [
+    "env.kin_weight",
+    "ppo.clip",
+    "ppo.discount",
+    "ppo.gae_lambda",
+    "ppo.entropy_start",
+    "ppo.entropy_end",
+    "ppo.value_coef",
+    "ppo.grad_clip",
+    "esai.lambda",
+    "esai.kappa",
+    "esai.tau0",
+    "esai.tau_min",
+    "esai.tau_steps",
+    "esai.ema",
+    "esai.cost_limit",
+    "esai.dual_lr",
+    "esai.lambda_bias",
+];
+
 impl Training {
     /// Every problem with the values, each naming field, value and what is
     /// allowed; `graph_agents` is the spec graph's size (the graph dilemma
-    /// has that many learners per copy).
-    pub fn problems(&self, graph_agents: usize) -> Vec<Problem> {
+    /// has that many learners per copy), `None` when `graph.agents` itself is
+    /// invalid: the checks that combine it with other fields are then
+    /// skipped rather than run on a made-up size.
+    ///
+    /// Every size is bounded (the `MAX_*` constants, documented in
+    /// `specs/README.md`), so a spec that passes can be allocated and trained
+    /// in finite time, and no product of sizes overflows.
+    pub fn problems(&self, graph_agents: Option<usize>) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut bad = |field: &str, value: String, allowed: &str| {
             out.push(Problem {
@@ -364,6 +434,7 @@ impl Training {
                 allowed: allowed.into(),
             })
         };
+        let graph_dilemma = self.env.name == "graph-dilemma";
         if !ENVS.contains(&self.env.name.as_str()) {
             bad(
                 "env.name",
@@ -371,36 +442,150 @@ impl Training {
                 &format!("one of {}", ENVS.join(", ")),
             );
         }
-        for (field, v) in [
-            ("env.copies", self.env.copies),
-            ("ppo.rollout_steps", self.ppo.rollout_steps),
-            ("ppo.epochs", self.ppo.epochs),
-            ("ppo.minibatch", self.ppo.minibatch),
-            ("ppo.hidden", self.ppo.hidden),
-            ("esai.k", self.esai.k),
-            ("esai.read_dim", self.esai.read_dim),
-            ("esai.hidden", self.esai.hidden),
-            ("train.steps", self.train.steps),
+        for (field, v, max) in [
+            ("env.copies", self.env.copies, MAX_COPIES),
+            (
+                "ppo.rollout_steps",
+                self.ppo.rollout_steps,
+                MAX_ROLLOUT_STEPS,
+            ),
+            ("ppo.epochs", self.ppo.epochs, MAX_EPOCHS),
+            ("ppo.minibatch", self.ppo.minibatch, MAX_ROLLOUT_SAMPLES),
+            ("ppo.hidden", self.ppo.hidden, MAX_HIDDEN),
+            ("esai.k", self.esai.k, MAX_DIM),
+            ("esai.read_dim", self.esai.read_dim, MAX_DIM),
+            ("esai.hidden", self.esai.hidden, MAX_HIDDEN),
+            ("train.steps", self.train.steps, MAX_TRAIN_STEPS),
         ] {
-            if v == 0 {
-                bad(field, "0".into(), "an integer ≥ 1");
+            if v == 0 || v > max {
+                bad(field, v.to_string(), &format!("an integer in 1..={max}"));
             }
         }
-        let agents = if self.env.name == "graph-dilemma" {
-            graph_agents
-        } else {
-            1
-        };
-        let rollout = self.env.copies * agents * self.ppo.rollout_steps;
-        if self.ppo.minibatch > rollout && rollout > 0 {
-            bad(
-                "ppo.minibatch",
-                self.ppo.minibatch.to_string(),
-                "at most env.copies × agents × ppo.rollout_steps, or no gradient step is ever taken",
-            );
+        for (field, v) in [
+            ("esai.warmup_steps", self.esai.warmup_steps),
+            ("train.checkpoint_every", self.train.checkpoint_every),
+            ("monitor.check_every", self.monitor.check_every),
+            (
+                "monitor.entropy_floor_until",
+                self.monitor.entropy_floor_until,
+            ),
+        ] {
+            if v > MAX_COUNTER {
+                bad(
+                    field,
+                    v.to_string(),
+                    &format!("an integer in 0..={MAX_COUNTER}"),
+                );
+            }
         }
-        if !(self.ppo.lr.is_finite() && self.ppo.lr > 0.0) {
-            bad("ppo.lr", self.ppo.lr.to_string(), "a finite number > 0");
+        if graph_dilemma {
+            let e = &self.env;
+            if e.feature_dim == 0 || e.feature_dim > MAX_DIM {
+                bad(
+                    "env.feature_dim",
+                    e.feature_dim.to_string(),
+                    &format!("an integer in 1..={MAX_DIM}"),
+                );
+            }
+            if e.episode_len == 0 || e.episode_len > MAX_EPISODE_LEN {
+                bad(
+                    "env.episode_len",
+                    e.episode_len.to_string(),
+                    &format!("an integer in 1..={MAX_EPISODE_LEN}"),
+                );
+            }
+            let max_groups = graph_agents.unwrap_or(usize::MAX);
+            if e.groups == 0 || e.groups > max_groups {
+                bad(
+                    "env.groups",
+                    e.groups.to_string(),
+                    &format!("an integer in 1..=graph.agents ({max_groups})"),
+                );
+            }
+            if !(e.feature_noise.is_finite() && (0.0..=MAX_REAL).contains(&e.feature_noise)) {
+                bad(
+                    "env.feature_noise",
+                    e.feature_noise.to_string(),
+                    &format!("a finite number in [0, {MAX_REAL:e}]"),
+                );
+            }
+        }
+        // Cross-field sizes, in u128 so no product of checked sizes wraps.
+        // Only with a known graph size, and only on fields that passed their
+        // own checks, so no message rests on a made-up or defaulted value.
+        let sizes_ok = (1..=MAX_COPIES).contains(&self.env.copies)
+            && (1..=MAX_ROLLOUT_STEPS).contains(&self.ppo.rollout_steps);
+        let agents = if graph_dilemma { graph_agents } else { Some(1) };
+        if let (Some(agents), true) = (agents, sizes_ok) {
+            let learners = self.env.copies as u128 * agents as u128;
+            let rollout = learners * self.ppo.rollout_steps as u128;
+            let shown = format!(
+                "{} × {agents} × {} = {rollout}",
+                self.env.copies, self.ppo.rollout_steps
+            );
+            if learners > MAX_LEARNERS as u128 {
+                bad(
+                    "env.copies",
+                    format!(
+                        "{} (× {agents} agents = {learners} learners)",
+                        self.env.copies
+                    ),
+                    &format!("at most {MAX_LEARNERS} learners (env.copies × agents)"),
+                );
+            } else if rollout > MAX_ROLLOUT_SAMPLES as u128 {
+                bad(
+                    "env.copies × agents × ppo.rollout_steps",
+                    shown,
+                    &format!("at most {MAX_ROLLOUT_SAMPLES} samples per rollout"),
+                );
+            } else {
+                let width = [self.ppo.hidden, self.esai.hidden, self.esai.k]
+                    .into_iter()
+                    .max()
+                    .unwrap_or(1) as u128;
+                if rollout * width > MAX_ROLLOUT_WIDTH && width <= MAX_HIDDEN as u128 {
+                    bad(
+                        "env.copies × agents × ppo.rollout_steps × max(ppo.hidden, esai.hidden, esai.k)",
+                        format!("{rollout} × {width} = {}", rollout * width),
+                        &format!("at most {MAX_ROLLOUT_WIDTH} (activations of one rollout)"),
+                    );
+                }
+                let mb = self.ppo.minibatch as u128;
+                if mb > rollout {
+                    bad(
+                        "ppo.minibatch",
+                        self.ppo.minibatch.to_string(),
+                        &format!("at most env.copies × agents × ppo.rollout_steps = {shown}, or no gradient step is ever taken"),
+                    );
+                } else if mb >= 1
+                    && (1..=MAX_EPOCHS).contains(&self.ppo.epochs)
+                    && (1..=MAX_TRAIN_STEPS).contains(&self.train.steps)
+                {
+                    let updates = (self.train.steps as u128).div_ceil(rollout);
+                    let grad_steps = updates * self.ppo.epochs as u128 * rollout.div_ceil(mb);
+                    if grad_steps > MAX_GRADIENT_STEPS {
+                        bad(
+                            "train.steps, ppo.epochs, ppo.minibatch",
+                            format!(
+                                "{updates} updates × {} epochs × {} minibatches = {grad_steps} gradient steps",
+                                self.ppo.epochs,
+                                rollout.div_ceil(mb)
+                            ),
+                            &format!("at most {MAX_GRADIENT_STEPS} gradient steps per run"),
+                        );
+                    }
+                }
+            }
+        }
+        let real_range = |v: f64, lo_open: bool| {
+            v.is_finite() && v <= MAX_REAL && if lo_open { v > 0.0 } else { v >= 0.0 }
+        };
+        if !real_range(self.ppo.lr, true) {
+            bad(
+                "ppo.lr",
+                self.ppo.lr.to_string(),
+                &format!("a finite number in (0, {MAX_REAL:e}]"),
+            );
         }
         for (field, v) in [
             ("ppo.clip", self.ppo.clip),
@@ -412,7 +597,7 @@ impl Training {
                 bad(field, v.to_string(), "a number in (0, 1]");
             }
         }
-        for (field, v) in [
+        let mut nonneg: Vec<(&str, f32)> = vec![
             ("ppo.entropy_start", self.ppo.entropy_start),
             ("ppo.entropy_end", self.ppo.entropy_end),
             ("ppo.value_coef", self.ppo.value_coef),
@@ -421,9 +606,17 @@ impl Training {
             ("esai.cost_limit", self.esai.cost_limit),
             ("esai.dual_lr", self.esai.dual_lr),
             ("esai.lambda_bias", self.esai.lambda_bias),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                bad(field, v.to_string(), "a finite number ≥ 0");
+        ];
+        if graph_dilemma {
+            nonneg.push(("env.kin_weight", self.env.kin_weight));
+        }
+        for (field, v) in nonneg {
+            if !real_range(v.into(), false) {
+                bad(
+                    field,
+                    v.to_string(),
+                    &format!("a finite number in [0, {MAX_REAL:e}]"),
+                );
             }
         }
         for (field, v) in [
@@ -432,8 +625,12 @@ impl Training {
             ("esai.tau_min", self.esai.tau_min),
             ("esai.tau_steps", self.esai.tau_steps),
         ] {
-            if !(v.is_finite() && v > 0.0) {
-                bad(field, v.to_string(), "a finite number > 0");
+            if !real_range(v.into(), true) {
+                bad(
+                    field,
+                    v.to_string(),
+                    &format!("a finite number in (0, {MAX_REAL:e}]"),
+                );
             }
         }
         if !METHODS.contains(&self.esai.method.as_str()) {
@@ -454,18 +651,18 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
-        assert!(Training::default().problems(1).is_empty());
+        assert!(Training::default().problems(Some(1)).is_empty());
         let mut t = Training::default();
         t.ppo.minibatch = 4096;
         t.esai.method = "cpo".into();
         t.ppo.clip = 0.0;
-        let p = t.problems(1);
+        let p = t.problems(Some(1));
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["ppo.minibatch", "ppo.clip", "esai.method"]);
         let mut t = Training::default();
         t.monitor.iae_max = Some(-1.0);
         t.monitor.incident_rows = 0;
-        let p = t.problems(1);
+        let p = t.problems(Some(1));
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["monitor.iae_max", "monitor.incident_rows"]);
     }

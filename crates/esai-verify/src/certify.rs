@@ -156,8 +156,13 @@ pub struct AlphaMax {
     pub frobenius: Option<AlphaSup>,
     /// Under `proposition1`.
     pub proposition1: Option<AlphaSup>,
-    /// The largest verified value among them.
+    /// The largest verified finite value among them (null when none, or
+    /// when every answer is unbounded).
     pub best_verified: Option<f64>,
+    /// True if some condition holds for every α ≥ 0 (a graph without
+    /// edges: α does not enter M); that answer then has `unbounded: true`
+    /// and null `supremum`/`verified`, never a cap.
+    pub unbounded: bool,
 }
 
 /// One z3 query and its answer.
@@ -293,19 +298,23 @@ fn lips(spec: &Spec, seed: u64) -> Lips {
             zero_output_norm,
         } => {
             // For a region the refuting value is the largest L (worst corner).
-            let l_g = Interval::new(down(lipschitz.hi()), up(lipschitz.hi())).expect("ordered");
+            // The enclosure of the decimal written (next_down, next_up of its
+            // float); the report gives its outward ends, so a declared 0.3 is
+            // reported as an upper bound ≥ the decimal 0.3.
+            let l_g = Interval::around(lipschitz.hi());
             let l_e_param = e_lipschitz.unwrap_or(*lipschitz);
-            let l_e = Interval::new(down(l_e_param.hi()), up(l_e_param.hi())).expect("ordered");
+            let l_e = Interval::around(l_e_param.hi());
             let k = zero_output_norm.map(|z| up(Interval::around(z).hi() + up(l_g.hi() * c_u)));
+            let lower = Interval::around(lipschitz.lo()).lo().max(0.0);
             let report = LipschitzReport {
-                lower: lipschitz.lo(),
-                upper: lipschitz.hi(),
+                lower,
+                upper: l_g.hi(),
                 product_bound: None,
                 method: "declared in the spec (trusted as stated)".into(),
-                e_block_upper: l_e_param.hi(),
+                e_block_upper: l_e.hi(),
                 input_block_upper: None,
-                zero_output_norm: *zero_output_norm,
-                gap: lipschitz.hi() - lipschitz.lo(),
+                zero_output_norm: zero_output_norm.map(|z| Interval::around(z).hi()),
+                gap: up(l_g.hi() - lower),
             };
             Lips {
                 l_g,
@@ -328,9 +337,12 @@ fn lips(spec: &Spec, seed: u64) -> Lips {
                 zero_output_norm: Some(b.zero_output_norm),
                 gap: b.upper - b.lower,
             };
+            // A NaN from an overflowed bound must not panic: the whole line
+            // is then the enclosure, which certifies and refutes nothing.
             Lips {
-                l_g: Interval::new(b.lower, b.upper).expect("lower ≤ upper"),
-                l_e: Interval::new(b.e_block_lower.min(e_upper), e_upper).expect("ordered"),
+                l_g: Interval::new(b.lower, b.upper).unwrap_or(Interval::ENTIRE),
+                l_e: Interval::new(b.e_block_lower.min(e_upper), e_upper)
+                    .unwrap_or(Interval::ENTIRE),
                 k: Some(k),
                 report,
             }
@@ -460,18 +472,24 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
 
     // z3 over the (possibly degenerate) box.
     let profiles = row_profiles(spec);
-    let problem = region_problem(spec, &lips, &corner_list, lambda_hi, &profiles);
     let run_z3 = region || opts.smt_for_points;
-    let (outcomes, smt2) = if run_z3 {
-        smt::run_queries(&problem, spec.timeout_ms)
-    } else {
+    // The problem is only built when z3 runs, and never from a non-finite
+    // number: then every query is unknown, which never certifies.
+    let problem = run_z3
+        .then(|| region_problem(spec, &lips, &corner_list, lambda_hi, &profiles))
+        .flatten();
+    let not_run = |why: &str| {
         (
-            vec![
-                QueryOutcome::Unknown("not run: a point is decided by the kernel".into());
-                smt::QUERIES.len()
-            ],
+            vec![QueryOutcome::Unknown(why.into()); smt::QUERIES.len()],
             String::new(),
         )
+    };
+    let (outcomes, smt2) = match (&problem, run_z3) {
+        (Some(problem), _) => smt::run_queries(problem, spec.timeout_ms),
+        (None, true) => {
+            not_run("not run: a norm or constant of the region is not finite (overflow)")
+        }
+        (None, false) => not_run("not run: a point is decided by the kernel"),
     };
     t("z3");
     let smt_reports: Vec<SmtReport> = smt::QUERIES
@@ -566,7 +584,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         value: ms_value,
         value_lower: None,
         limit: h.delta,
-        margin: ms_value.map(|v| h.delta - v),
+        margin: ms_value.map(|v| down(delta.lo() - v)),
         note: "Proposition 2: δ_H > η_H √(E‖E‖² E‖z‖²), with moment bounds from the spec or B², C_z²; a mean-square statement".into(),
     });
 
@@ -607,12 +625,32 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     }
     let region_refuted = counterexample.as_ref().is_some_and(|c| c.confirmed) && region;
 
+    // An infinite (overflowed) bound is no bound: certify only with finite
+    // B, K and B_H wherever they were computed.
+    let overflowed: Vec<&str> = [
+        ("K", k),
+        ("the IAE bound B", iae_norm),
+        ("the Hebbian bound B_H", hebbian_norm),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_some_and(|v| !v.is_finite()))
+    .map(|(name, _)| *name)
+    .collect();
     let (verdict, reason) = if heb_det == Some(false) {
         (
             Verdict::Violated,
             format!(
                 "hebbian.delta = {}: |1 − δ_H| ≥ 1, the Hebbian trace is not contracted",
                 h.delta
+            ),
+        )
+    } else if iae_ok && heb_det == Some(true) && !overflowed.is_empty() {
+        (
+            Verdict::Unknown,
+            format!(
+                "{} {} not finite (overflow): an infinite bound is no bound; not certified",
+                overflowed.join(" and "),
+                if overflowed.len() == 1 { "is" } else { "are" }
             ),
         )
     } else if iae_ok && heb_det == Some(true) {
@@ -640,7 +678,10 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         )
     };
 
-    let alpha_max = spec.gamma_e.point().map(|gamma| {
+    // The LPs take floats as coefficients: only finite constants go in.
+    let finite_consts =
+        lips.l_e.hi().is_finite() && lips.l_g.hi().is_finite() && lambda_hi.is_finite();
+    let alpha_max = spec.gamma_e.point().filter(|_| finite_consts).map(|gamma| {
         let f = Fixed {
             graph: &g.graph,
             kind: g.laplacian,
@@ -664,28 +705,33 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         } else {
             synth::alpha_max_spectral(&f, gamma, f.l_g, &memo)
         };
-        let best_verified = [&max_norm, &frobenius, &proposition1]
+        let sups = [&max_norm, &frobenius, &proposition1];
+        let unbounded = sups.iter().any(|s| s.as_ref().is_some_and(|s| s.unbounded));
+        let best_verified = sups
             .iter()
-            .filter_map(|s| s.as_ref().map(|s| s.verified))
+            .filter_map(|s| s.as_ref().and_then(|s| s.verified))
             .reduce(f64::max);
         AlphaMax {
             max_norm,
             frobenius,
             proposition1,
             best_verified,
+            unbounded,
         }
     });
     t("alpha_max synthesis");
-    let robust = {
-        let f = Fixed {
-            graph: &g.graph,
-            kind: g.laplacian,
-            l_e: lips.l_e.hi(),
-            l_g: lips.l_g.hi(),
-            lambda_hi,
-        };
-        synth::robust_point(&f, &profiles)
-    };
+    let robust = finite_consts
+        .then(|| {
+            let f = Fixed {
+                graph: &g.graph,
+                kind: g.laplacian,
+                l_e: lips.l_e.hi(),
+                l_g: lips.l_g.hi(),
+                lambda_hi,
+            };
+            synth::robust_point(&f, &profiles)
+        })
+        .flatten();
     t("robust point");
 
     let symmetric = g.laplacian == LaplacianKind::Sym;
@@ -772,6 +818,65 @@ fn all_fail(m: &MNorms, l_g: Interval, l_e: Interval) -> bool {
     .all(|c| c.2 == Some(false))
 }
 
+/// `x` as a decimal with `digits` places, rounded up (toward +∞): the
+/// printed number is never below `x`, so an upper bound stays one when it
+/// is printed. Non-finite values print as `inf`, `-inf`, `NaN`.
+pub fn decimal_upper(x: f64, digits: usize) -> String {
+    decimal_outward(x, digits, true)
+}
+
+/// `x` as a decimal with `digits` places, rounded down (toward −∞), for
+/// lower bounds and margins.
+pub fn decimal_lower(x: f64, digits: usize) -> String {
+    decimal_outward(x, digits, false)
+}
+
+fn decimal_outward(x: f64, digits: usize, upward: bool) -> String {
+    use num_bigint::BigInt;
+    use num_traits::{Signed, Zero};
+    let Some(exact_x) = exact(x) else {
+        return fmt_float(x);
+    };
+    // Rust prints the correctly rounded decimal; read it back exactly as
+    // m / 10^digits and step one unit outward if it fell on the wrong side.
+    let printed = format!("{x:.digits$}");
+    let Ok(mut m) = printed.replace('.', "").parse::<BigInt>() else {
+        return printed;
+    };
+    // "-0.000000" is a zero: print it without the sign.
+    let printed = if m.is_zero() {
+        printed.trim_start_matches('-').to_string()
+    } else {
+        printed
+    };
+    let scale = BigInt::from(10u32).pow(digits as u32);
+    let q = BigRational::new(m.clone(), scale.clone());
+    if upward && q < exact_x {
+        m += 1;
+    } else if !upward && q > exact_x {
+        m -= 1;
+    } else {
+        return printed;
+    }
+    let sign = if m.is_negative() { "-" } else { "" };
+    let mut abs = m.abs().to_string();
+    if abs.len() <= digits {
+        abs = format!("{}{abs}", "0".repeat(digits + 1 - abs.len()));
+    }
+    let (int, frac) = abs.split_at(abs.len() - digits);
+    let sign = if m.is_zero() { "" } else { sign };
+    if digits == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// A non-finite float as text (JSON has no ∞): `inf`, `-inf`, `NaN`.
+fn fmt_float(x: f64) -> String {
+    format!("{x}")
+}
+
 impl Counterexample {
     /// A kernel-confirmed counterexample at float parameters.
     fn confirmed_at(gamma_e: f64, alpha: f64, lipschitz: f64, e_lipschitz: f64) -> Self {
@@ -780,7 +885,8 @@ impl Counterexample {
             alpha,
             lipschitz,
             e_lipschitz,
-            exact: [gamma_e, alpha, lipschitz, e_lipschitz].map(|x| exact(x).to_string()),
+            exact: [gamma_e, alpha, lipschitz, e_lipschitz]
+                .map(|x| exact(x).map_or_else(|| fmt_float(x), |q| q.to_string())),
             confirmed: true,
         }
     }
@@ -794,18 +900,21 @@ fn check(name: &str, kind: &str, holds: Option<bool>, lo: f64, hi: f64, note: &s
         value: Some(hi),
         value_lower: Some(lo),
         limit: 1.0,
-        margin: Some(1.0 - hi),
+        margin: Some(down(1.0 - hi)),
         note: note.into(),
     }
 }
 
+/// The z3 problem of the spec's box; `None` if any number it needs is not
+/// finite (an overflowed norm or constant has no rational value, and a
+/// condition on an infinite bound can only fail, so nothing is lost).
 fn region_problem(
     spec: &Spec,
     lips: &Lips,
     corner_list: &[(f64, f64, MNorms)],
     lambda_hi: f64,
     profiles: &[(f64, f64)],
-) -> RegionProblem {
+) -> Option<RegionProblem> {
     let l_range = |declared: Option<Param>, kernel: Interval| match declared {
         Some(p) => RatRange::widened(p.lo(), p.hi()),
         None => RatRange::exact(kernel.hi(), kernel.hi()),
@@ -818,18 +927,18 @@ fn region_problem(
         } => (Some(*lipschitz), Some(e_lipschitz.unwrap_or(*lipschitz))),
         UpdateBound::Weights { .. } => (None, None),
     };
-    RegionProblem {
-        gamma: RatRange::widened(spec.gamma_e.lo(), spec.gamma_e.hi()),
-        alpha: RatRange::widened(spec.alpha.lo(), spec.alpha.hi()),
-        l_g: l_range(dl_g, lips.l_g),
-        l_e: l_range(dl_e, lips.l_e),
+    Some(RegionProblem {
+        gamma: RatRange::widened(spec.gamma_e.lo(), spec.gamma_e.hi())?,
+        alpha: RatRange::widened(spec.alpha.lo(), spec.alpha.hi())?,
+        l_g: l_range(dl_g, lips.l_g)?,
+        l_e: l_range(dl_e, lips.l_e)?,
         row_profiles: profiles
             .iter()
-            .map(|&(l, r)| (exact(l), exact(r)))
-            .collect(),
+            .map(|&(l, r)| Some((exact(l)?, exact(r)?)))
+            .collect::<Option<Vec<_>>>()?,
         spectral: if spec.graph.laplacian == LaplacianKind::Sym {
             SpectralModel::Symmetric {
-                lambda_hi: exact(lambda_hi),
+                lambda_hi: exact(lambda_hi)?,
             }
         } else {
             // Corners of the widened box: the kernel bound at each corner
@@ -859,12 +968,12 @@ fn region_problem(
                             .two
                             .upper
                         });
-                    out.push((exact(gm), exact(al), exact(s)));
+                    out.push((exact(gm)?, exact(al)?, exact(s)?));
                 }
             }
             SpectralModel::Corners(out)
         },
-    }
+    })
 }
 
 /// Re-checks z3's candidate with the kernel: does every condition fail there?
@@ -906,6 +1015,20 @@ fn confirm_point(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_bounds_round_outward_from_the_float() {
+        // The float 0.3 is just below the decimal 0.3; its next_up is above.
+        let up3 = up(0.3);
+        assert_eq!(decimal_upper(up3, 6), "0.300001");
+        assert_eq!(decimal_lower(down(0.3), 6), "0.299999");
+        assert_eq!(decimal_upper(0.5, 6), "0.500000", "exact values stay");
+        assert_eq!(decimal_upper(8.0000000001, 6), "8.000001");
+        assert_eq!(decimal_lower(-1e-9, 6), "-0.000001");
+        assert_eq!(decimal_upper(-1e-9, 6), "0.000000");
+        assert_eq!(decimal_upper(f64::INFINITY, 6), "inf");
+        assert_eq!(decimal_lower(1.0 - 1e-12, 9), "0.999999999");
+    }
 
     #[test]
     fn z3_unknown_or_timeout_never_certifies_a_region() {

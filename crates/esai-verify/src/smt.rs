@@ -35,25 +35,28 @@ pub struct RatRange {
 
 impl RatRange {
     /// `[down(lo), up(hi)]` as exact rationals: encloses the decimals a user
-    /// wrote for the two ends.
-    pub fn widened(lo: f64, hi: f64) -> Self {
-        Self {
-            lo: exact(down(lo).max(0.0)),
-            hi: exact(up(hi)),
-        }
+    /// wrote for the two ends. `None` if an end is not finite (or rounds
+    /// outward to infinity): z3 gets no problem built from one.
+    pub fn widened(lo: f64, hi: f64) -> Option<Self> {
+        Some(Self {
+            lo: exact(down(lo).max(0.0))?,
+            hi: exact(up(hi))?,
+        })
     }
-    /// Exactly `[lo, hi]` (the ends are already sound bounds).
-    pub fn exact(lo: f64, hi: f64) -> Self {
-        Self {
-            lo: exact(lo),
-            hi: exact(hi),
-        }
+    /// Exactly `[lo, hi]` (the ends are already sound bounds); `None` if an
+    /// end is not finite.
+    pub fn exact(lo: f64, hi: f64) -> Option<Self> {
+        Some(Self {
+            lo: exact(lo)?,
+            hi: exact(hi)?,
+        })
     }
 }
 
-/// The exact rational value of a finite float.
-pub fn exact(x: f64) -> BigRational {
-    BigRational::from_float(x).expect("finite float")
+/// The exact rational value of a float; `None` for ±∞ and NaN, which have
+/// none (a bound that overflowed is no bound, so no query may use it).
+pub fn exact(x: f64) -> Option<BigRational> {
+    BigRational::from_float(x)
 }
 
 /// How the spectral norm of M is bounded over the box.
@@ -331,10 +334,10 @@ mod tests {
 
     fn problem(gamma: (f64, f64), alpha: (f64, f64), lg: f64) -> RegionProblem {
         RegionProblem {
-            gamma: RatRange::exact(gamma.0, gamma.1),
-            alpha: RatRange::exact(alpha.0, alpha.1),
-            l_g: RatRange::exact(lg, lg),
-            l_e: RatRange::exact(lg, lg),
+            gamma: RatRange::exact(gamma.0, gamma.1).unwrap(),
+            alpha: RatRange::exact(alpha.0, alpha.1).unwrap(),
+            l_g: RatRange::exact(lg, lg).unwrap(),
+            l_e: RatRange::exact(lg, lg).unwrap(),
             row_profiles: vec![(q(1, 1), q(1, 1))],
             spectral: SpectralModel::Symmetric { lambda_hi: q(2, 1) },
         }
@@ -354,6 +357,14 @@ mod tests {
             other => panic!("expected a counterexample, got {other:?}"),
         }
         assert!(smt.contains("(check-sat)") && smt.contains("gamma_e"));
+    }
+
+    #[test]
+    fn non_finite_ends_give_no_range_instead_of_panicking() {
+        assert!(exact(f64::INFINITY).is_none() && exact(f64::NAN).is_none());
+        // up(MAX) is +∞: the widened range has no rational end.
+        assert!(RatRange::widened(0.0, f64::MAX).is_none());
+        assert!(RatRange::widened(0.0, 0.3).is_some());
     }
 
     #[test]

@@ -17,12 +17,40 @@ pub const ALPHA_CAP: f64 = 1_000.0;
 /// The largest α for which one sufficient condition holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlphaSup {
-    /// The solver's estimate of the supremum (untrusted; not itself verified).
+    /// The solver's estimate of the supremum (untrusted; not itself
+    /// verified); `null` in JSON when unbounded.
     pub supremum: f64,
-    /// The largest α tried that the kernel certified (use this one).
-    pub verified: f64,
+    /// The largest α tried that the kernel certified (use this one); `None`
+    /// (JSON null) only when `unbounded`.
+    pub verified: Option<f64>,
+    /// True if the condition holds for every α ≥ 0: a graph without edges,
+    /// where `M = γ_E I` does not depend on α. Reported as such, not as the
+    /// search's cap.
+    pub unbounded: bool,
     /// How it was found.
     pub method: String,
+}
+
+impl AlphaSup {
+    fn found(supremum: f64, verified: f64, method: impl Into<String>) -> Self {
+        Self {
+            supremum,
+            verified: Some(verified),
+            unbounded: false,
+            method: method.into(),
+        }
+    }
+
+    /// Every α ≥ 0 works (no edges), the kernel having checked the condition
+    /// at α = 0, which stands for all of them.
+    fn unbounded() -> Self {
+        Self {
+            supremum: f64::INFINITY,
+            verified: None,
+            unbounded: true,
+            method: "unbounded: the graph has no edges, so M = γ_E I does not depend on α (kernel check at α = 0)".into(),
+        }
+    }
 }
 
 /// What is fixed when synthesising: the graph, `γ_E` and the Lipschitz constants.
@@ -80,6 +108,9 @@ fn verify_down(alpha: f64, ok: impl Fn(f64) -> bool) -> Option<f64> {
 
 /// Largest α with `‖M‖_∞ + L_E < 1` (LP over the row profiles).
 pub fn alpha_max_max_norm(f: &Fixed, gamma: f64, profiles: &Profiles) -> Option<AlphaSup> {
+    if f.graph.edge_count() == 0 {
+        return max_norm_certified(f, gamma, 0.0).then(AlphaSup::unbounded);
+    }
     let mut vars = variables!();
     let a = vars.add(variable().min(0.0).max(ALPHA_CAP));
     let rhs = 1.0 - f.l_e;
@@ -92,11 +123,11 @@ pub fn alpha_max_max_norm(f: &Fixed, gamma: f64, profiles: &Profiles) -> Option<
     let sol = model.solve().ok()?;
     let sup = sol.value(a);
     let verified = verify_down(sup, |x| max_norm_certified(f, gamma, x))?;
-    Some(AlphaSup {
-        supremum: sup,
+    Some(AlphaSup::found(
+        sup,
         verified,
-        method: "LP (good_lp/microlp) over |γ−αl|+αr+L_E ≤ 1, kernel re-check".into(),
-    })
+        "LP (good_lp/microlp) over |γ−αl|+αr+L_E ≤ 1, kernel re-check",
+    ))
 }
 
 /// Untrusted `‖γI − αL‖₂` of the float matrix (singular values only).
@@ -147,6 +178,9 @@ pub fn alpha_max_spectral(f: &Fixed, gamma: f64, l: f64, memo: &NormMemo) -> Opt
     if f.graph.agents() > DENSE_MAX || !spectral_certified(f, gamma, 0.0, l) {
         return None;
     }
+    if f.graph.edge_count() == 0 {
+        return Some(AlphaSup::unbounded());
+    }
     let good = |a: f64| memo.norm(f, gamma, a) + l < 1.0;
     let (mut lo, mut hi) = (0.0, 1.0);
     while good(hi) {
@@ -157,11 +191,7 @@ pub fn alpha_max_spectral(f: &Fixed, gamma: f64, l: f64, memo: &NormMemo) -> Opt
             let method = format!(
                 "bisection on the SVD norm, kernel re-check; good up to the cap {ALPHA_CAP}"
             );
-            return Some(AlphaSup {
-                supremum: f64::INFINITY,
-                verified,
-                method,
-            });
+            return Some(AlphaSup::found(f64::INFINITY, verified, method));
         }
     }
     // 26 halvings leave a bracket 1.5e-8 of its start wide: α is a
@@ -175,12 +205,8 @@ pub fn alpha_max_spectral(f: &Fixed, gamma: f64, l: f64, memo: &NormMemo) -> Opt
         }
     }
     let verified = verify_down(lo, |a| spectral_certified(f, gamma, a, l))?;
-    let method = "bisection on the SVD norm (‖γI − αL‖₂ is convex in α), kernel re-check".into();
-    Some(AlphaSup {
-        supremum: hi,
-        verified,
-        method,
-    })
+    let method = "bisection on the SVD norm (‖γI − αL‖₂ is convex in α), kernel re-check";
+    Some(AlphaSup::found(hi, verified, method))
 }
 
 /// The most robust stable `(γ_E, α)`: the Chebyshev centre of the max-norm
@@ -244,11 +270,12 @@ mod tests {
         };
         let s = alpha_max_max_norm(&f, 0.9, &[(1.0, 1.0)]).unwrap();
         assert!((s.supremum - 0.925).abs() < 1e-9, "{s:?}");
-        assert!(s.verified <= 0.925 && s.verified > 0.925 - 1e-9);
+        let v = s.verified.unwrap();
+        assert!(v <= 0.925 && v > 0.925 - 1e-9);
         // The ring's row L is symmetric with λ_max = 2: the spectral supremum is also 0.925.
         let memo = NormMemo::default();
         let sp = alpha_max_spectral(&f, 0.9, 0.05, &memo).unwrap();
-        assert!((sp.verified - 0.925).abs() < 1e-6, "{sp:?}");
+        assert!((sp.verified.unwrap() - 0.925).abs() < 1e-6, "{sp:?}");
         // A second threshold on the same memo: the same answer as alone,
         // with fewer new SVDs than a fresh bisection needs.
         let before = memo.computed();
