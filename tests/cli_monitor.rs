@@ -364,3 +364,19 @@ fn alpha_too_large_on_a_multi_agent_graph_is_refused_then_halted() {
     assert!(basis["m2_upper"].as_f64().unwrap() > 1.0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Regression: after `scale-g@2:10` halted, the checkpoint kept as last
+/// good held the broken g_φ (L_g far above its target) and `--resume`
+/// trained on from it to exit 0. A resume now re-certifies the
+/// checkpoint's g_φ first.
+#[test]
+fn resume_recertifies_the_last_good_checkpoint() {
+    let run = tmp("monitor-recertify");
+    halt_with_fault(&fast_spec(), &run, "scale-g@2:10");
+    let out = esai_code(4, &["train", "--resume", s(&run)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HALTED"), "{err}");
+    let inc = json(&run.join("incident.json"));
+    assert_eq!(inc["cause"]["at"], "on resume", "{inc}");
+    std::fs::remove_dir_all(&run).unwrap();
+}

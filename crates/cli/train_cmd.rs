@@ -447,7 +447,7 @@ fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<
             "{e}\nno intact checkpoint is left in {}: start the run again",
             run.checkpoints_dir().display()
         ),
-        (None, None) => bail!("{} has no checkpoint to resume from", run.path().display()),
+        (None, None) => Ok((0, PathBuf::new())),
     }
 }
 
@@ -514,10 +514,17 @@ fn open_resume(
     let (cert, _) = certify(&spec, CertifyOptions::default());
     let basis: Basis = read_json(&run.file("monitor_basis.json"))?;
     let (n, ckpt) = resume_point(&run, &record, args.from_checkpoint.as_deref())?;
-    let rows = checkpoint_rows(&ckpt, n)?;
-    let state: MonitorState = read_json(&ckpt.join("monitor.json"))?;
     let mut trainer = build_trainer(&spec, 0)?;
-    load_checkpoint(&mut trainer, &ckpt)?;
+    let fresh = ckpt.as_os_str().is_empty();
+    let (rows, state) = if fresh {
+        // Killed after the directory was sealed but before the checkpoint of
+        // update 0: nothing was trained, and update 0 is the seed's state.
+        (Vec::new(), MonitorState::default())
+    } else {
+        load_checkpoint(&mut trainer, &ckpt)?;
+        let state: MonitorState = read_json(&ckpt.join("monitor.json"))?;
+        (checkpoint_rows(&ckpt, n)?, state)
+    };
     if trainer.updates_done() != n {
         return Err(RunError::damaged(
             ckpt.join("state.json"),
@@ -555,11 +562,12 @@ fn open_resume(
     }
     let text: String = s.rows.iter().map(|l| format!("{l}\n")).collect();
     esai_runs::atomic::write(&s.run.file("metrics.jsonl"), text.as_bytes())?;
-    eprintln!(
-        "resuming {} from {} (update {n})",
-        dir.display(),
-        ckpt.display()
-    );
+    if fresh {
+        s.save_checkpoint(&s.run.checkpoint(0), s.monitor.state())?;
+        eprintln!("resuming {} from the start (no checkpoint yet)", dir.display());
+    } else {
+        eprintln!("resuming {} from {} (update {n})", dir.display(), ckpt.display());
+    }
     Ok(Some(s))
 }
 

@@ -122,3 +122,41 @@ pub fn validate(schema: &serde_json::Value, value: &serde_json::Value) -> Result
     }
     check(schema, schema, value, "$")
 }
+
+/// The wall-clock fields of a run's records: the only ones a resumed run
+/// may differ in from the uninterrupted one.
+pub fn is_wall_clock(key: &str) -> bool {
+    key.contains("seconds")
+        || matches!(
+            key,
+            "env_steps_per_second" | "rollout_fraction" | "overhead_fraction"
+        )
+}
+
+/// `value` with every wall-clock field removed, recursively.
+pub fn without_wall_clock(mut value: serde_json::Value) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        if let Some(o) = v.as_object_mut() {
+            o.retain(|k, _| !is_wall_clock(k));
+            o.values_mut().for_each(strip);
+        } else if let Some(a) = v.as_array_mut() {
+            a.iter_mut().for_each(strip);
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+/// A run directory's metrics rows and summary without wall-clock fields:
+/// what must be equal between a resumed and an uninterrupted run.
+pub fn run_record(dir: &Path) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let rows = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| without_wall_clock(serde_json::from_str(l).expect("a JSON row")))
+        .collect();
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
+        .map(|t| without_wall_clock(serde_json::from_str(&t).expect("summary JSON")))
+        .unwrap_or(serde_json::Value::Null);
+    (rows, summary)
+}

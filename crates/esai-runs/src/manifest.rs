@@ -155,14 +155,14 @@ pub fn verify(dir: &Path) -> Result<Manifest, RunError> {
         if got.bytes != want.bytes {
             return Err(RunError::damaged(
                 &path,
-                format!("{} bytes, sealed with {}", got.bytes, want.bytes),
+                format!("{} bytes, MANIFEST.json seals {}", got.bytes, want.bytes),
             ));
         }
         if got.sha256 != want.sha256 {
             return Err(RunError::damaged(
                 &path,
                 format!(
-                    "content changed (sha256 {}…, sealed {}…)",
+                    "content changed (sha256 {}…, MANIFEST.json seals {}…)",
                     &got.sha256[..12],
                     &want.sha256[..12.min(want.sha256.len())]
                 ),

@@ -205,9 +205,9 @@ impl RunDir {
                 continue;
             }
             let what = match &got {
-                None => "missing (sealed in run.json)".to_string(),
+                None => "missing (run.json seals it)".to_string(),
                 Some(g) => format!(
-                    "changed after it was written ({} bytes, sha256 {}…; sealed {} bytes, {}…)",
+                    "changed after it was written, or run.json was replaced ({} bytes, sha256 {}…; run.json seals {} bytes, {}…)",
                     g.bytes,
                     &g.sha256[..12],
                     want.bytes,
