@@ -248,7 +248,34 @@ rewrite e e2 -!sqr_fnorm_tr subr_gt0 => h.
 by rewrite -ltr_sqr ?nnegrE ?mulr_ge0 ?fnorm_ge0 // exprMn.
 Qed.
 
+Lemma ip_le (x y : 'cV[R]_n) : (x^T *m y) 0 0 <= fnorm x * fnorm y.
+Proof.
+apply: le_trans (dot_le (fun p : 'I_n * 'I_1 => x p.1 p.2) (fun p => y p.1 p.2)).
+rewrite tr_mul_col /dot -(pair_big xpredT xpredT (fun i j => x i j * y i j)) /=.
+rewrite le_eqVlt; apply/orP; left; apply/eqP.
+by apply: eq_bigr => i _; rewrite big_ord1.
+Qed.
+
 End Exact.
+
+(* the kernel checks the smaller Gram matrix: a bound for M^T gives one for M *)
+Theorem T5_norm_below_tr (R : rcfType) m n (M : 'M[R]_(m, n)) (c : R) :
+  0 < c -> (forall w : 'cV[R]_m, w != 0 -> fnorm (M^T *m w) < c * fnorm w) ->
+  forall v : 'cV[R]_n, v != 0 -> fnorm (M *m v) < c * fnorm v.
+Proof.
+move=> c0 hT v vn0.
+have v0 := fnorm_col_eq0 vn0.
+have [w0|wn0] := eqVneq (M *m v) 0.
+  by rewrite w0 fnorm0 mulr_gt0.
+have w0 := fnorm_col_eq0 wn0.
+have h : fnorm (M *m v) ^+ 2 < c * fnorm (M *m v) * fnorm v.
+  rewrite sqr_fnorm_tr.
+  have -> : ((M *m v)^T *m (M *m v)) 0 0 = ((M^T *m (M *m v))^T *m v) 0 0.
+    by rewrite !trmx_mul trmxK !mulmxA.
+  apply: le_lt_trans (ip_le _ _) _.
+  by rewrite ltr_pmul2r // hT.
+by rewrite expr2 -mulrA [_ * fnorm v]mulrC mulrA ltr_pmul2r // in h.
+Qed.
 
 (* ------------------------------------------------------------------------ *)
 (* Interval form.                                                            *)
