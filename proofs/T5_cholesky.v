@@ -19,6 +19,10 @@
    - T5_norm_below: c^2 I - M^T M positive definite ==> ||M v|| < c ||v|| for
      all v <> 0;  T5_norm_below_tr: the same for M from M^T (the kernel works
      with the smaller Gram matrix).
+   - T5_spectral_norm_below: the whole of `spectral_norm_below` for one
+     orientation: interval Gram matrix (0 (+) a_0i a_0j (+) ...), tested matrix
+     c2 (-) g_ii / (-g_ij), Cholesky test passing, c2 containing c^2 ==>
+     ||A v|| < c ||v|| for every A inside the interval matrix, v <> 0.
 
    Rust relying on it: esai-verify kernel/psd.rs `is_positive_definite`,
    kernel/norms.rs `spectral_norm_below` (and through it spectral.rs
@@ -349,3 +353,62 @@ Qed.
 
 End Inside.
 End Interval.
+
+Section SpectralNormBelow.
+Variables (R : rcfType) (n : nat) (I : Type) (mem : R -> I -> Prop).
+Variables (izero : I) (isub imul : I -> I -> I) (isqr isqrt : I -> I) (idiv : I -> I -> I).
+Variable pos : I -> bool.
+Hypothesis sub_encl : forall x y X Y, mem x X -> mem y Y -> mem (x - y) (isub X Y).
+Hypothesis mul_encl : forall x y X Y, mem x X -> mem y Y -> mem (x * y) (imul X Y).
+Hypothesis sqr_encl : forall x X, mem x X -> mem (x ^+ 2) (isqr X).
+Hypothesis sqrt_encl : forall x X, mem x X -> 0 <= x -> mem (Num.sqrt x) (isqrt X).
+Hypothesis div_encl : forall x y X Y, mem x X -> mem y Y -> y != 0 -> mem (x / y) (idiv X Y).
+Hypothesis pos_sound : forall x X, pos X -> mem x X -> 0 < x.
+
+(* The whole of kernel/norms.rs `spectral_norm_below` for one orientation:
+   the interval Gram matrix g_ij = 0 (+) a_0i a_0j (+) ... (+) a_(m-1)i a_(m-1)j,
+   the tested matrix c2 (-) g_ii on the diagonal and (-g_ij) below it, and
+   the Cholesky test passing on it ==> ||A v|| < c ||v|| for EVERY A inside
+   the interval matrix. *)
+Variables (iadd : I -> I -> I) (ineg : I -> I).
+Hypothesis add_encl : forall x y X Y, mem x X -> mem y Y -> mem (x + y) (iadd X Y).
+Hypothesis neg_encl : forall x X, mem x X -> mem (- x) (ineg X).
+
+Section Gram.
+Variables (m : nat) (Ain : 'I_m -> 'I_n -> I) (izero' C2 : I).
+Hypothesis zero_in : mem 0 izero'.
+
+Definition igram (i j : 'I_n) : I :=
+  foldl (fun s k => iadd s (imul (Ain k i) (Ain k j))) izero' (enum 'I_m).
+Definition itested (i j : 'I_n) : I :=
+  if i == j then isub C2 (igram i j) else ineg (igram i j).
+
+Hypothesis test_passes : forall j,
+  pos (pivot isub isqr itested (chol izero isub imul isqr isqrt idiv itested) j).
+
+Theorem T5_spectral_norm_below (A : 'M[R]_(m, n)) (c : R) :
+  (forall k l, mem (A k l) (Ain k l)) -> 0 <= c -> mem (c ^+ 2) C2 ->
+  forall v : 'cV[R]_n, v != 0 -> fnorm (A *m v) < c * fnorm v.
+Proof.
+move=> A_in c0 c2_in; apply: T5_norm_below => //.
+have gram_in i j : mem ((A^T *m A) i j) (igram i j).
+  have -> : (A^T *m A) i j = foldl (fun s k => s + A k i * A k j) 0 (enum 'I_m).
+    have e (z : R) (r : seq 'I_m) :
+        foldl (fun s k => s + A k i * A k j) z r = z + \sum_(k <- r) A k i * A k j.
+      elim: r z => [|x r IH] z /=; first by rewrite big_nil addr0.
+      by rewrite IH big_cons addrA.
+    rewrite e add0r big_enum /= mxE; apply: eq_bigr => k _; by rewrite mxE.
+  apply: (foldl_encl (mem := mem)) => // acc ACC k _ hacc.
+  by apply: add_encl => //; apply: mul_encl.
+apply: (T5_interval_pd sub_encl mul_encl sqr_encl sqrt_encl div_encl pos_sound test_passes) => //.
+- move=> i j _.
+  have e (Y : 'M[R]_n) : (c ^+ 2 *: 1%:M - Y) i j = c ^+ 2 * (i == j)%:R - Y i j.
+    by rewrite !mxE.
+  rewrite e /itested; case: (eqVneq i j) => [->|ij] /=.
+    by rewrite mulr1; apply: sub_encl.
+  by rewrite mulr0 add0r; apply: neg_encl.
+- by rewrite raddfB /= trmx_mul trmxK linearZ /= trmx1.
+Qed.
+
+End Gram.
+End SpectralNormBelow.

@@ -90,7 +90,11 @@ fn check_readers(
             got.2
         );
         let file = case.split(' ').next().unwrap();
-        let name = Path::new(file).file_name().unwrap().to_string_lossy().to_string();
+        let name = Path::new(file)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let refused = matches!(got.0, Some(2) | Some(5)) && got.2.contains(&name);
         let same = got == *want;
         let recovered = reader[1] == "--resume" && got.0 == Some(0) && {
@@ -104,13 +108,23 @@ fn check_readers(
     }
 }
 
-fn matrix(base: &Path, other: &Path, checkpoints: &[&str], readers: &[&[&str]], reference: &Path, work: &Path) {
+fn matrix(
+    base: &Path,
+    other: &Path,
+    checkpoints: &[&str],
+    readers: &[&[&str]],
+    reference: &Path,
+    work: &Path,
+) {
     let probe = work.join("intact");
     copy_dir(base, &probe);
     let intact: Vec<_> = readers
         .iter()
         .map(|r| {
-            let args: Vec<&str> = r.iter().map(|a| if *a == "DIR" { s(&probe) } else { a }).collect();
+            let args: Vec<&str> = r
+                .iter()
+                .map(|a| if *a == "DIR" { s(&probe) } else { a })
+                .collect();
             let o = outcome(&probe, &args);
             std::fs::remove_dir_all(&probe).unwrap();
             copy_dir(base, &probe);
@@ -150,9 +164,24 @@ fn every_damaged_file_is_refused_by_name_or_recovered_exactly() {
         &["evaluate", "DIR", "--episodes", "1", "--force", "--json"],
         &["monitor", "DIR", "--json"],
     ];
-    matrix(&finished, &other, &["final", "update-000006"], finished_readers, &finished, &work);
+    matrix(
+        &finished,
+        &other,
+        &["final", "update-000006"],
+        finished_readers,
+        &finished,
+        &work,
+    );
     // A paused run: resume reads it (and must reach the uninterrupted result).
-    let paused_readers: &[&[&str]] = &[&["train", "--resume", "DIR"], &["monitor", "DIR", "--json"]];
-    matrix(&paused, &other, &["update-000003"], paused_readers, &finished, &work);
+    let paused_readers: &[&[&str]] =
+        &[&["train", "--resume", "DIR"], &["monitor", "DIR", "--json"]];
+    matrix(
+        &paused,
+        &other,
+        &["update-000003"],
+        paused_readers,
+        &finished,
+        &work,
+    );
     std::fs::remove_dir_all(&work).unwrap();
 }

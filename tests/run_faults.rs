@@ -37,7 +37,11 @@ fn cases(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
     vec![
         ("mt-esai", fast.clone(), vec![]),
         ("mt-ppo", fast, vec!["--method", "ppo"]),
-        ("gd-esai", small_dilemma("gd.toml", "graph-dilemma.toml"), vec![]),
+        (
+            "gd-esai",
+            small_dilemma("gd.toml", "graph-dilemma.toml"),
+            vec![],
+        ),
         (
             "gd-esai-similarity",
             small_dilemma("gd-sim.toml", "graph-dilemma-similarity.toml"),
@@ -130,7 +134,15 @@ fn resume_to_end(run: &Path) {
 }
 
 /// One trial: the faulted run, resumed, equals the reference.
-fn trial(case: &str, spec: &Path, extra: &[&str], fault: Fault, reference: &Path, dir: &Path, i: usize) {
+fn trial(
+    case: &str,
+    spec: &Path,
+    extra: &[&str],
+    fault: Fault,
+    reference: &Path,
+    dir: &Path,
+    i: usize,
+) {
     let run = dir.join(format!("{case}-{i}"));
     let code = interrupt(spec, &run, extra, fault);
     if !run.join("run.json").exists() {
@@ -142,11 +154,18 @@ fn trial(case: &str, spec: &Path, extra: &[&str], fault: Fault, reference: &Path
     }
     let (want_rows, want_summary) = run_record(reference);
     let (rows, summary) = run_record(&run);
-    assert_eq!(rows.len(), want_rows.len(), "{case} {fault:?} (exit {code:?}): row count");
+    assert_eq!(
+        rows.len(),
+        want_rows.len(),
+        "{case} {fault:?} (exit {code:?}): row count"
+    );
     for (k, (a, b)) in rows.iter().zip(&want_rows).enumerate() {
         assert_eq!(a, b, "{case} {fault:?} (exit {code:?}): row {}", k + 1);
     }
-    assert_eq!(summary, want_summary, "{case} {fault:?} (exit {code:?}): summary");
+    assert_eq!(
+        summary, want_summary,
+        "{case} {fault:?} (exit {code:?}): summary"
+    );
     std::fs::remove_dir_all(&run).unwrap();
 }
 

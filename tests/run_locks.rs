@@ -21,7 +21,11 @@ fn spawn(args: &[&str]) -> Child {
 fn wait_for(path: &Path) {
     let t0 = Instant::now();
     while !path.exists() {
-        assert!(t0.elapsed() < Duration::from_secs(60), "{} never appeared", path.display());
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{} never appeared",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -54,13 +58,21 @@ fn second_writer_of_a_run_is_refused_with_the_holders_pid() {
     ] {
         let out = esai_code(6, &args);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(&pid) && err.contains("in use"), "{args:?}: {err}");
+        assert!(
+            err.contains(&pid) && err.contains("in use"),
+            "{args:?}: {err}"
+        );
     }
     // The lock dies with its holder, even under kill -9.
     first.kill().unwrap();
     first.wait().unwrap();
     let resumed = esai(&["train", "--resume", s(&run), "--pause-after", "1"]);
-    assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -109,10 +121,18 @@ fn one_sweep_per_directory_and_children_die_with_their_sweep() {
     loop {
         let out = esai(&["train", "--resume", s(&run), "--pause-after", "1"]);
         if out.status.code() != Some(6) {
-            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "the sweep's child kept training after the sweep died");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the sweep's child kept training after the sweep died"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     std::fs::remove_dir_all(&dir).unwrap();

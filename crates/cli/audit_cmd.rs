@@ -326,6 +326,7 @@ fn run_sweep(args: &AuditArgs, out: &Path) -> Result<u8> {
                 }
             }
         };
+        crate::run_files::open_run(&dir, None)?;
         let eval: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join("evaluation.json"))
                 .with_context(|| format!("{id}: evaluation.json missing"))?,

@@ -58,8 +58,18 @@ fn record(dir: &Path, id: &str, settings: Vec<(String, toml::Value)>) -> Result<
     };
     let mut metrics = None;
     let mut curve = Vec::new();
-    if run.join("metrics.jsonl").exists() {
-        let text = std::fs::read_to_string(run.join("metrics.jsonl"))?;
+    // A finished run is read only once verified: its results through
+    // run.json, its rows from the copy sealed in checkpoints/final.
+    let rows_path = if status == "done" {
+        let (dir, record) = crate::run_files::open_run(&run, None)?;
+        let fin = dir.checkpoints_dir().join("final");
+        dir.verify_checkpoint(&fin, &record)?;
+        fin.join("metrics.jsonl")
+    } else {
+        run.join("metrics.jsonl")
+    };
+    if rows_path.exists() {
+        let text = std::fs::read_to_string(&rows_path)?;
         for line in text.lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue; // a partial last line of a killed run
@@ -79,7 +89,7 @@ fn record(dir: &Path, id: &str, settings: Vec<(String, toml::Value)>) -> Result<
             .as_array()
             .and_then(|a| a.iter().find(|e| e["greedy"] == false))
             .with_context(|| format!("{}: no stochastic evaluation", path.display()))?;
-        let last: serde_json::Value = std::fs::read_to_string(run.join("metrics.jsonl"))?
+        let last: serde_json::Value = std::fs::read_to_string(&rows_path)?
             .lines()
             .rev()
             .find_map(|l| serde_json::from_str(l).ok())

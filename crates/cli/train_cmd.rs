@@ -564,9 +564,16 @@ fn open_resume(
     esai_runs::atomic::write(&s.run.file("metrics.jsonl"), text.as_bytes())?;
     if fresh {
         s.save_checkpoint(&s.run.checkpoint(0), s.monitor.state())?;
-        eprintln!("resuming {} from the start (no checkpoint yet)", dir.display());
+        eprintln!(
+            "resuming {} from the start (no checkpoint yet)",
+            dir.display()
+        );
     } else {
-        eprintln!("resuming {} from {} (update {n})", dir.display(), ckpt.display());
+        eprintln!(
+            "resuming {} from {} (update {n})",
+            dir.display(),
+            ckpt.display()
+        );
     }
     Ok(Some(s))
 }
