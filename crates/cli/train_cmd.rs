@@ -754,7 +754,7 @@ impl Session {
             report_update(&bar, &m, u, self.updates);
             clock.done += 1;
             let pause = args.pause_after.is_some_and(|p| clock.done >= p) && u < self.updates;
-            let every = self.checkpoint_every > 0 && u % self.checkpoint_every == 0;
+            let every = self.checkpoint_every > 0 && u.is_multiple_of(self.checkpoint_every);
             if pause || every || u == self.updates {
                 self.save_checkpoint(&self.run.checkpoint(u), self.monitor.state())?;
             }

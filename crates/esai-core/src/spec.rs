@@ -701,7 +701,7 @@ fn parse_graph(c: &mut Collector, g: RawGraph) -> Option<GraphSpec> {
                     topo_only(c, "erdos_renyi", "seed", g.seed.is_some());
                     topo_only(c, "erdos_renyi", "p", g.p.is_some());
                     let cols = match g.grid_cols {
-                        Some(cols) if cols >= 1 && n % cols == 0 => cols,
+                        Some(cols) if cols >= 1 && n.is_multiple_of(cols) => cols,
                         Some(cols) => {
                             c.push(
                                 "graph.grid_cols",

@@ -447,7 +447,7 @@ impl Watcher for Monitor {
 
     fn wants_g_phi(&self, update: usize) -> bool {
         self.rules_on
-            && ((self.cfg.check_every > 0 && update % self.cfg.check_every == 0)
+            && ((self.cfg.check_every > 0 && update.is_multiple_of(self.cfg.check_every))
                 || self.final_update == Some(update))
     }
 

@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn every_kind_of_damage_is_named() {
-        let cases: [(&str, fn(&Path)); 5] = [
+        type Damage = (&'static str, fn(&Path));
+        let cases: [Damage; 5] = [
             ("truncated", |d| {
                 std::fs::write(d.join("a.bin"), [1u8]).unwrap()
             }),

@@ -66,6 +66,9 @@ impl RunRecord {
     }
 }
 
+/// A checkpoint: the updates it holds and its directory.
+pub type Checkpoint = (usize, PathBuf);
+
 /// A run directory.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -300,7 +303,7 @@ impl RunDir {
     pub fn newest_intact(
         &self,
         record: &RunRecord,
-    ) -> Result<(Option<(usize, PathBuf)>, Vec<RunError>), RunError> {
+    ) -> Result<(Option<Checkpoint>, Vec<RunError>), RunError> {
         let mut damaged = Vec::new();
         for (n, path) in self.checkpoints()?.into_iter().rev() {
             match self.verify_checkpoint(&path, record) {
