@@ -78,7 +78,8 @@ exists (\matrix_(i, j) ((2 * d i - 1) * (z i j - z' i j))); split.
   rewrite !mxE exprMn -[X in _ <= X]mul1r; apply: ler_wpmul2r; first exact: sqr_ge0.
   by have /and3P [d0 d1 _] := dP i; exact: sign_bound.
 apply/matrixP => i j; rewrite !ord1 !mxE; have /and3P [_ _ /eqP e] := dP i.
-by rewrite e; field.
+have q (dd a : R) : dd * a = 1 / 2 * a + 1 / 2 * ((2 * dd - 1) * a) by field.
+by rewrite e /d; apply: q.
 Qed.
 
 Theorem T9_averaged x y : fnorm (f x - f y) <= (p / 2 + s2 * s1 / 2) * fnorm (x - y).
