@@ -17,6 +17,8 @@ mod report_cmd;
 mod run_files;
 mod sweep_cmd;
 mod train_cmd;
+mod train_open;
+mod train_session;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
