@@ -132,6 +132,23 @@ pub struct Check {
     pub margin: Option<f64>,
     /// In words.
     pub note: String,
+    /// The machine-checked theorem the check rests on (`proofs/*.v`, Coq),
+    /// or why there is none.
+    pub theorem: String,
+}
+
+/// The Coq theorem behind each certificate check (see `proofs/README.md`).
+/// The norms that feed the checks rest on T5 (dense ‖M‖₂, interval
+/// Cholesky), T4 (sparse ‖M‖₂, Collatz–Wielandt), T7 (similarity
+/// re-weighting) and, for regions, T8.
+pub fn theorem_of(check: &str) -> &'static str {
+    match check {
+        "proposition1" => "proofs/T2_frobenius.v: T2_frobenius (with L_E ≤ L_g)",
+        "frobenius" => "proofs/T2_frobenius.v: T2_frobenius",
+        "max_norm" => "proofs/T1_maxnorm.v: T1_maxnorm",
+        "hebbian_deterministic" => "proofs/T3_hebbian.v: T3_hebbian",
+        _ => "none: a statistical (mean-square) statement, not machine-checked",
+    }
 }
 
 /// Explicit state bounds.
@@ -586,6 +603,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         limit: h.delta,
         margin: ms_value.map(|v| down(delta.lo() - v)),
         note: "Proposition 2: δ_H > η_H √(E‖E‖² E‖z‖²), with moment bounds from the spec or B², C_z²; a mean-square statement".into(),
+        theorem: theorem_of("hebbian_mean_square").into(),
     });
 
     let sufficient = [("proposition1", p1), ("frobenius", fr), ("max_norm", mx)];
@@ -902,6 +920,7 @@ fn check(name: &str, kind: &str, holds: Option<bool>, lo: f64, hi: f64, note: &s
         limit: 1.0,
         margin: Some(down(1.0 - hi)),
         note: note.into(),
+        theorem: theorem_of(name).into(),
     }
 }
 
@@ -1014,6 +1033,31 @@ fn confirm_point(
 
 #[cfg(test)]
 mod tests {
+
+    /// Every check that names a theorem names one that exists: the file is
+    /// in proofs/ and declares a `Theorem` of that name.
+    #[test]
+    fn every_check_names_an_existing_coq_theorem() {
+        let proofs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proofs");
+        for name in [
+            "proposition1",
+            "frobenius",
+            "max_norm",
+            "hebbian_deterministic",
+        ] {
+            let cite = theorem_of(name);
+            let (file, rest) = cite.split_once(": ").expect("FILE: THEOREM");
+            let theorem = rest.split_whitespace().next().unwrap();
+            let text = std::fs::read_to_string(proofs.join(file.trim_start_matches("proofs/")))
+                .unwrap_or_else(|e| panic!("{name}: {file}: {e}"));
+            assert!(
+                text.contains(&format!("Theorem {theorem} ")),
+                "{name}: {file} has no Theorem {theorem}"
+            );
+        }
+        assert!(theorem_of("hebbian_mean_square").starts_with("none"));
+    }
+
     use super::*;
 
     #[test]
