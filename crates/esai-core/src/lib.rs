@@ -34,6 +34,7 @@
 pub mod dynamics;
 pub mod graph;
 pub mod mlp;
+pub mod problem;
 pub mod rng;
 pub mod spec;
 pub mod sweep;

@@ -9,30 +9,10 @@
 
 use crate::graph::{Graph, GraphError, LaplacianKind};
 use crate::mlp::Mlp;
+use crate::problem::Problem;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
-
-/// One problem found in a spec.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// Dotted path of the field, e.g. `graph.edges[3]`.
-    pub field: String,
-    /// The offending value as written (or a summary of it).
-    pub value: String,
-    /// What is allowed instead.
-    pub allowed: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.value.is_empty() {
-            write!(f, "{}: {}", self.field, self.allowed)
-        } else {
-            write!(f, "{} = {}: {}", self.field, self.value, self.allowed)
-        }
-    }
-}
 
 /// Why a spec was rejected: every problem found.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -16,7 +16,7 @@
 //! A point's name lists its values in key order (`method-esai_lambda-0.1_seed-2`),
 //! so names are stable and identical points in two grids are run once.
 
-use crate::spec::Problem;
+use crate::problem::Problem;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@
 //! default (the reference configuration of spec §6 and paper 001's Table 2),
 //! and every value is checked, with all problems reported at once.
 
-use crate::spec::Problem;
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 
 /// Environment names `[env] name` accepts.

@@ -212,8 +212,8 @@ impl VecEnv for AnyEnv {
 pub fn from_spec(
     spec: &esai_core::spec::Spec,
     seed: u64,
-) -> Result<AnyEnv, Vec<esai_core::spec::Problem>> {
-    use esai_core::spec::Problem;
+) -> Result<AnyEnv, Vec<esai_core::problem::Problem>> {
+    use esai_core::problem::Problem;
     let t = &spec.training;
     let problem = |field: &str, value: String, allowed: String| Problem {
         field: field.into(),

@@ -2,7 +2,8 @@
 
 use crate::esai::{EsaiConfig, Mechanisms};
 use crate::ppo::{Method, PpoConfig};
-use esai_core::spec::{Param, Problem, Spec, UpdateBound};
+use esai_core::problem::Problem;
+use esai_core::spec::{Param, Spec, UpdateBound};
 
 fn point(field: &str, p: Param, out: &mut Vec<Problem>) -> f32 {
     match p {
