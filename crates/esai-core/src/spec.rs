@@ -157,6 +157,12 @@ struct RawSpec {
     train: crate::training::TrainSection,
     #[serde(default)]
     monitor: crate::training::MonitorSection,
+    /// `esai check`'s expectations (`verdict`, `min_margin`, …), read and
+    /// validated by `esai_verify::expect`. Allowed here, and ignored by the
+    /// spec, so one file can carry a configuration and its regression test;
+    /// every other unknown table is still an error.
+    #[serde(default, rename = "expect")]
+    _expect: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
