@@ -167,7 +167,10 @@ fn check_one(
     result.verdict = Some(cert.verdict);
     let expectation = if args.bless {
         let (new, note) = bless(case, &seen)?;
-        result.expectation = note.target.clone();
+        result.expectation = match case.source {
+            Source::InSpec => Source::InSpec.describe(),
+            _ => Source::Sidecar(sidecar_of(&case.path)).describe(),
+        };
         blessed.push(note);
         Some(new)
     } else {
@@ -435,10 +438,13 @@ fn bless(case: &Case, seen: &Observed) -> Result<(Expectation, Blessed)> {
             let mut doc: toml_edit::DocumentMut = text
                 .parse()
                 .with_context(|| format!("{}: cannot re-read for --bless", case.path.display()))?;
-            // to_toml() writes valid TOML, so it always parses.
-            let fresh: toml_edit::DocumentMut = new.to_toml().parse()?;
-            doc["expect"] = fresh["expect"].clone();
-            (case.path.clone(), doc.to_string(), true)
+            // The old table (with its sub-tables) goes, the new one is
+            // appended whole: inserting it in place would scatter its
+            // sub-tables among the spec's, by their positions.
+            doc.remove("expect");
+            let kept = doc.to_string();
+            let text = format!("{}\n\n{}", kept.trim_end(), new.to_toml());
+            (case.path.clone(), text, true)
         }
         _ => {
             let sidecar = sidecar_of(&case.path);

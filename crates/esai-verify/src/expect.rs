@@ -442,7 +442,7 @@ fn lookup(v: &[(String, Option<f64>)], name: &str) -> Option<f64> {
 fn show(x: Option<f64>) -> String {
     match x {
         Some(x) if x.is_infinite() && x > 0.0 => "unbounded".into(),
-        Some(x) => format!("{x:.6e}")
+        Some(x) => format!("{x:.9e}")
             .parse::<f64>()
             .map_or(x.to_string(), |y| y.to_string()),
         None => "absent".into(),
