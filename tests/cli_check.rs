@@ -439,7 +439,14 @@ mod junit_check {
     }
 
     /// (element, allowed children, required attributes, allowed attributes).
-    const RULES: &[(&str, &[&str], &[&str], &[&str])] = &[
+    type Rule = (
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+
+    const RULES: &[Rule] = &[
         (
             "testsuites",
             &["testsuite"],

@@ -40,7 +40,7 @@ enum Command {
     Certify(certify_cmd::CertifyArgs),
     /// Check specs against their expected certificates (regression tests for
     /// stability invariants): files and directories of specs, each with a
-    /// sidecar NAME.expect.toml, an in-spec [expect] table, or a
+    /// sidecar NAME.expect.toml, an in-spec `[expect]` table, or a
     /// should_certify/should_reject folder; optionally against certificates
     /// saved earlier (--baseline). JUnit XML with --junit, JSON with --json.
     ///

@@ -19,17 +19,19 @@
 //! certifying and rendering belong to the CLI.
 //!
 //! ```
-//! use esai_verify::expect::{Expectation, Observed};
+//! use esai_verify::expect::{observed::Observed, Expectation};
 //! let table: toml::Table = toml::from_str("[expect]\nverdict = \"not-certified\"").unwrap();
 //! let e = Expectation::from_table(&table).unwrap();
 //! let seen = Observed::verdict_only(esai_verify::certify::Verdict::Unknown);
 //! assert!(e.compare(&seen).iter().all(|o| o.holds));
 //! ```
 
-use crate::certify::{decimal_lower, decimal_upper, Certificate, Verdict, SCHEMA};
+use crate::certify::{decimal_lower, decimal_upper, Verdict};
 use esai_core::spec::Problem;
-use serde::Deserialize;
 use std::fmt;
+
+pub mod observed;
+use observed::Observed;
 
 /// The certificate's check names: the keys `min_margin` accepts.
 pub const CHECK_NAMES: [&str; 5] = [
@@ -434,12 +436,12 @@ impl Expectation {
     }
 }
 
-fn lookup(v: &[(String, Option<f64>)], name: &str) -> Option<f64> {
+pub(crate) fn lookup(v: &[(String, Option<f64>)], name: &str) -> Option<f64> {
     v.iter().find(|(n, _)| n == name).and_then(|(_, x)| *x)
 }
 
 /// Prints a number for a table cell: short, and `absent` when missing.
-fn show(x: Option<f64>) -> String {
+pub(crate) fn show(x: Option<f64>) -> String {
     match x {
         Some(x) if x.is_infinite() && x > 0.0 => "unbounded".into(),
         Some(x) => format!("{x:.9e}")
@@ -488,170 +490,6 @@ fn round_sig(x: f64, upward: bool) -> f64 {
     };
     // The printers write plain decimals, which always parse.
     text.parse().unwrap_or(x)
-}
-
-/// What a certificate says that expectations and baselines look at. Built
-/// from a fresh [`Certificate`], or read back from its JSON (schema
-/// `esai.certificate/v1`, as `esai certify --json` prints it).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawCertificate")]
-pub struct Observed {
-    /// The verdict.
-    pub verdict: Verdict,
-    /// `(check name, margin)` in the certificate's order.
-    pub margins: Vec<(String, Option<f64>)>,
-    /// B.
-    pub iae_bound: Option<f64>,
-    /// B_H.
-    pub hebbian_bound: Option<f64>,
-    /// `(condition, verified α_max)` for [`ALPHA_NAMES`]; `+∞` when unbounded.
-    pub alpha_max: Vec<(String, Option<f64>)>,
-}
-
-impl Observed {
-    /// The parts of `c` that expectations look at.
-    pub fn from_certificate(c: &Certificate) -> Self {
-        let alpha_max = c.alpha_max.as_ref().map_or(Vec::new(), |a| {
-            let pick = |s: &Option<crate::synth::AlphaSup>| {
-                s.as_ref().and_then(|s| {
-                    if s.unbounded {
-                        Some(f64::INFINITY)
-                    } else {
-                        s.verified
-                    }
-                })
-            };
-            vec![
-                ("max_norm".into(), pick(&a.max_norm)),
-                ("frobenius".into(), pick(&a.frobenius)),
-                ("proposition1".into(), pick(&a.proposition1)),
-            ]
-        });
-        Self {
-            verdict: c.verdict,
-            margins: c
-                .checks
-                .iter()
-                .map(|k| (k.name.clone(), k.margin))
-                .collect(),
-            iae_bound: c.bounds.iae_norm,
-            hebbian_bound: c.bounds.hebbian_norm,
-            alpha_max,
-        }
-    }
-
-    /// A certificate known only by its verdict (examples and tests).
-    pub fn verdict_only(verdict: Verdict) -> Self {
-        Self {
-            verdict,
-            margins: Vec::new(),
-            iae_bound: None,
-            hebbian_bound: None,
-            alpha_max: Vec::new(),
-        }
-    }
-
-    /// Compares with a certificate saved earlier: the verdict must not get
-    /// worse (certified > unknown > violated) and no margin the old one had
-    /// may fall by more than `tolerance` (absolute) or disappear.
-    pub fn regressions_from(&self, old: &Observed, tolerance: f64) -> Vec<Outcome> {
-        let rank = |v: Verdict| match v {
-            Verdict::Certified => 2,
-            Verdict::Unknown => 1,
-            Verdict::Violated => 0,
-        };
-        let mut out = vec![Outcome {
-            condition: "baseline.verdict".into(),
-            expected: format!("{} or better", verdict_name(old.verdict)),
-            actual: verdict_name(self.verdict).into(),
-            expected_value: None,
-            actual_value: None,
-            holds: rank(self.verdict) >= rank(old.verdict),
-        }];
-        for (name, was) in &old.margins {
-            let Some(was) = *was else { continue };
-            let now = lookup(&self.margins, name);
-            out.push(Outcome {
-                condition: format!("baseline.margin.{name}"),
-                expected: format!("≥ {} − {tolerance:e}", show(Some(was))),
-                actual: show(now),
-                expected_value: Some(was),
-                actual_value: now,
-                holds: now.is_some_and(|n| n >= was - tolerance),
-            });
-        }
-        out
-    }
-}
-
-#[derive(Deserialize)]
-struct RawCertificate {
-    schema: String,
-    verdict: Verdict,
-    checks: Vec<RawCheck>,
-    bounds: RawBounds,
-    alpha_max: Option<RawAlphaMax>,
-}
-
-#[derive(Deserialize)]
-struct RawCheck {
-    name: String,
-    margin: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct RawBounds {
-    iae_norm: Option<f64>,
-    hebbian_norm: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct RawAlphaMax {
-    max_norm: Option<RawAlpha>,
-    frobenius: Option<RawAlpha>,
-    proposition1: Option<RawAlpha>,
-}
-
-#[derive(Deserialize)]
-struct RawAlpha {
-    verified: Option<f64>,
-    unbounded: bool,
-}
-
-impl TryFrom<RawCertificate> for Observed {
-    type Error = String;
-
-    fn try_from(r: RawCertificate) -> Result<Self, String> {
-        if r.schema != SCHEMA {
-            return Err(format!(
-                "schema = {:?}: allowed {SCHEMA:?} (a certificate from `esai certify --json`)",
-                r.schema
-            ));
-        }
-        let pick = |a: Option<RawAlpha>| {
-            a.and_then(|a| {
-                if a.unbounded {
-                    Some(f64::INFINITY)
-                } else {
-                    a.verified
-                }
-            })
-        };
-        let alpha_max = r.alpha_max.map_or(Vec::new(), |a| {
-            vec![
-                ("max_norm".into(), pick(a.max_norm)),
-                ("frobenius".into(), pick(a.frobenius)),
-                ("proposition1".into(), pick(a.proposition1)),
-            ]
-        });
-        Ok(Self {
-            verdict: r.verdict,
-            margins: r.checks.into_iter().map(|c| (c.name, c.margin)).collect(),
-            iae_bound: r.bounds.iae_norm,
-            hebbian_bound: r.bounds.hebbian_norm,
-            alpha_max,
-        })
-    }
 }
 
 #[cfg(test)]

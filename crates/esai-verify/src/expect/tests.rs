@@ -1,5 +1,6 @@
 //! Tests of expectation tables, comparisons, blessing and baselines.
 
+use super::observed::Observed;
 use super::*;
 
 fn table(text: &str) -> toml::Table {
