@@ -1065,6 +1065,19 @@ mod tests {
         assert!(problems(&[]).is_empty());
     }
 
+    /// `esai check`'s `[expect]` table rides along in a spec and is ignored;
+    /// a misspelt table is still an unknown field.
+    #[test]
+    fn expect_table_is_ignored_and_other_unknown_tables_are_not() {
+        let with = format!(
+            "{BASE}[expect]\nverdict = \"certified\"\n[expect.min_margin]\nmax_norm = 0.1\n"
+        );
+        assert!(Spec::from_toml(&with, &no_files).is_ok());
+        let typo = format!("{BASE}[expectt]\nverdict = \"certified\"\n");
+        let err = Spec::from_toml(&typo, &no_files).unwrap_err().to_string();
+        assert!(err.contains("unknown field `expectt`"), "{err}");
+    }
+
     #[test]
     fn edges_with_extra_elements_are_refused_not_truncated() {
         let p = problems(&[(
