@@ -1,7 +1,8 @@
 //! `esai`: the command-line interface of the ESAI toolkit.
 //!
 //! Only this crate knows clap, anyhow and output formats. Exit codes:
-//! 0 certified, 1 violated, 3 unknown, 2 invalid input or usage (a damaged
+//! 0 certified (`check`: every expectation holds), 1 violated (`check`: an
+//! expectation fails), 3 unknown, 2 invalid input or usage (a damaged
 //! or edited run directory included), 5 a file-system failure, 6 the
 //! directory is in use by another process (see [`output::IoFailure`] and
 //! `esai_runs::RunError`); `train`: 4 halted by the
@@ -10,6 +11,8 @@
 mod audit_cmd;
 mod bench_cmd;
 mod certify_cmd;
+mod check_cmd;
+mod check_render;
 mod evaluate_cmd;
 mod monitor_cmd;
 mod output;
@@ -37,6 +40,16 @@ enum Command {
     ///
     /// Exit codes: 0 certified, 1 violated, 3 unknown, 2 invalid input, 5 I/O failure.
     Certify(certify_cmd::CertifyArgs),
+    /// Check specs against their expected certificates (regression tests for
+    /// stability invariants): files and directories of specs, each with a
+    /// sidecar NAME.expect.toml, an in-spec `[expect]` table, or a
+    /// should_certify/should_reject folder; optionally against certificates
+    /// saved earlier (--baseline). JUnit XML with --junit, JSON with --json.
+    ///
+    /// Exit codes: 0 every expectation holds, 1 one fails (or a spec cannot
+    /// be certified), 2 invalid input (a bad expectation table, a path that
+    /// does not exist, no specs found), 5 I/O failure.
+    Check(check_cmd::CheckArgs),
     /// Train ESAI or a baseline on the spec's environment, writing a run directory
     /// (config.toml, metrics.jsonl, checkpoints/, summary.json).
     Train(train_cmd::TrainArgs),
@@ -73,6 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Certify(args) => certify_cmd::run(&args),
+        Command::Check(args) => check_cmd::run(&args),
         Command::Train(args) => train_cmd::run(&args),
         Command::Evaluate(args) => evaluate_cmd::run(&args),
         Command::Monitor(args) => monitor_cmd::run(&args),

@@ -27,7 +27,8 @@ pub struct IoFailure {
 }
 
 impl IoFailure {
-    fn new(what: impl Into<String>, source: std::io::Error) -> Self {
+    /// `what` failed with `source`.
+    pub fn new(what: impl Into<String>, source: std::io::Error) -> Self {
         Self {
             what: what.into(),
             source,

@@ -137,6 +137,12 @@ struct RawSpec {
     train: crate::training::TrainSection,
     #[serde(default)]
     monitor: crate::training::MonitorSection,
+    /// `esai check`'s expectations (`verdict`, `min_margin`, …), read and
+    /// validated by `esai_verify::expect`. Allowed here, and ignored by the
+    /// spec, so one file can carry a configuration and its regression test;
+    /// every other unknown table is still an error.
+    #[serde(default, rename = "expect")]
+    _expect: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -1037,6 +1043,19 @@ mod tests {
     #[test]
     fn base_spec_is_valid() {
         assert!(problems(&[]).is_empty());
+    }
+
+    /// `esai check`'s `[expect]` table rides along in a spec and is ignored;
+    /// a misspelt table is still an unknown field.
+    #[test]
+    fn expect_table_is_ignored_and_other_unknown_tables_are_not() {
+        let with = format!(
+            "{BASE}[expect]\nverdict = \"certified\"\n[expect.min_margin]\nmax_norm = 0.1\n"
+        );
+        assert!(Spec::from_toml(&with, &no_files).is_ok());
+        let typo = format!("{BASE}[expectt]\nverdict = \"certified\"\n");
+        let err = Spec::from_toml(&typo, &no_files).unwrap_err().to_string();
+        assert!(err.contains("unknown field `expectt`"), "{err}");
     }
 
     #[test]

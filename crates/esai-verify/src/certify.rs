@@ -34,7 +34,7 @@ use std::time::Instant;
 pub const SCHEMA: &str = "esai.certificate/v1";
 
 /// The overall answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// A sound sufficient condition holds everywhere in the spec.

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod expect;
 pub mod kernel;
 mod krylov;
 pub mod lipschitz;
