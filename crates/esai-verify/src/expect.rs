@@ -27,7 +27,7 @@
 //! ```
 
 use crate::certify::{decimal_lower, decimal_upper, Verdict};
-use esai_core::spec::Problem;
+use esai_core::problem::Problem;
 use std::fmt;
 
 pub mod observed;
