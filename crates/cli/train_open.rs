@@ -172,26 +172,27 @@ pub(crate) fn open_new(
     let trainer = Trainer::<CpuBackend, _>::new(ppo, method, env, Default::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let s = session(
-        run,
-        record,
-        lock,
-        bundle.source,
-        cert,
-        basis,
-        trainer,
+        Parts {
+            run,
+            record,
+            lock,
+            source: bundle.source,
+            cert,
+            basis,
+            trainer,
+            rows: Vec::new(),
+            state: MonitorState::default(),
+        },
         &t,
         interrupt,
         args,
-        Vec::new(),
-        MonitorState::default(),
     )?;
     s.save_checkpoint(&s.run.checkpoint(0), s.monitor.state())?;
     Ok(s)
 }
 
-/// Builds the monitor and the rest of a [`Session`].
-#[allow(clippy::too_many_arguments)]
-fn session(
+/// What a new or reopened run brings to its [`Session`].
+struct Parts {
     run: RunDir,
     record: RunRecord,
     lock: DirLock,
@@ -199,32 +200,39 @@ fn session(
     cert: Certificate,
     basis: Basis,
     trainer: Trainer<CpuBackend, AnyEnv>,
+    /// Metrics rows of the updates done.
+    rows: Vec<String>,
+    /// The monitor's state at the checkpoint resumed from.
+    state: MonitorState,
+}
+
+/// Builds the monitor and the rest of a [`Session`].
+fn session(
+    p: Parts,
     t: &esai_core::training::Training,
     interrupt: Arc<AtomicUsize>,
     args: &TrainArgs,
-    rows: Vec<String>,
-    state: MonitorState,
 ) -> Result<Session> {
-    let rollout = trainer.rollout_size();
+    let rollout = p.trainer.rollout_size();
     let updates = t.train.steps.div_ceil(rollout);
-    let mut monitor = Monitor::new(t.monitor.clone(), basis.clone(), Box::new(VerifyOracle))
+    let mut monitor = Monitor::new(t.monitor.clone(), p.basis.clone(), Box::new(VerifyOracle))
         .with_interrupt(interrupt)
         .with_final_update(updates)
-        .with_state(state);
+        .with_state(p.state);
     if args.no_monitor {
         eprintln!("warning: --no-monitor: the runtime monitor's rules are off; certified bounds, NaNs and drift will not stop this run");
         monitor = monitor.without_rules();
     }
     Ok(Session {
-        run,
-        record,
-        _lock: lock,
-        source,
-        cert,
-        basis,
-        trainer,
+        run: p.run,
+        record: p.record,
+        _lock: p.lock,
+        source: p.source,
+        cert: p.cert,
+        basis: p.basis,
+        trainer: p.trainer,
         monitor,
-        rows,
+        rows: p.rows,
         updates,
         rollout,
         method: t.esai.method.clone(),
@@ -369,18 +377,20 @@ pub(crate) fn open_resume(
     }
     let t = spec.training.clone();
     let s = session(
-        run,
-        record,
-        lock,
-        bundle.source,
-        cert,
-        basis,
-        trainer,
+        Parts {
+            run,
+            record,
+            lock,
+            source: bundle.source,
+            cert,
+            basis,
+            trainer,
+            rows,
+            state,
+        },
         &t,
         interrupt,
         args,
-        rows,
-        state,
     )?;
     // Earlier incident reports are kept: a resumed run may stop again.
     for ext in ["json", "md"] {
