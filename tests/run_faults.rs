@@ -142,7 +142,7 @@ fn trial(
     reference: &Path,
     dir: &Path,
     i: usize,
-) {
+) -> Option<i32> {
     let run = dir.join(format!("{case}-{i}"));
     let code = interrupt(spec, &run, extra, fault);
     if !run.join("run.json").exists() {
@@ -167,6 +167,7 @@ fn trial(
         "{case} {fault:?} (exit {code:?}): summary"
     );
     std::fs::remove_dir_all(&run).unwrap();
+    code
 }
 
 fn reference(case: &str, spec: &Path, extra: &[&str], dir: &Path) -> (PathBuf, Duration) {
@@ -180,9 +181,13 @@ fn suite(faults: impl Fn(Duration, usize) -> Vec<Fault>, tag: &str) {
     let dir = tmp(tag);
     for (case, spec, extra) in cases(&dir) {
         let (reference, wall) = reference(case, &spec, &extra, &dir);
+        let mut ends = std::collections::BTreeMap::new();
         for (i, fault) in faults(wall, case.len()).into_iter().enumerate() {
-            trial(case, &spec, &extra, fault, &reference, &dir, i);
+            let code = trial(case, &spec, &extra, fault, &reference, &dir, i);
+            *ends.entry(format!("{code:?}")).or_insert(0) += 1;
         }
+        // How the faulted processes ended (None: killed), for the record.
+        eprintln!("{case}: {ends:?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
