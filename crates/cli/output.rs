@@ -8,8 +8,8 @@
 //! every refusal of the input itself stays exit code 2.
 
 use anyhow::{bail, Result};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
 /// Largest spec file read (32 MiB): about a million explicit edges, far
 /// above every spec in `specs/` and `tests/`.
@@ -172,53 +172,26 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Removes the temporary file when dropped, unless it was renamed into
-/// place: every failure path (create, write, sync, rename) cleans up.
-struct TempFile(Option<PathBuf>);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            // Best effort: the write already failed, and that error is the
-            // one reported.
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 /// Writes `bytes` to `path` via a temporary file in the same directory and a
-/// rename, so a reader never sees a half-written file. Refuses to replace an
-/// existing file unless `force`, and a directory always. On any failure the
-/// temporary file is removed and the error carries an [`IoFailure`].
+/// rename (`esai_runs::atomic::write`, the one implementation), so a reader
+/// never sees a half-written file. Refuses to replace an existing file
+/// unless `force`, and a directory always. On any failure the temporary
+/// file is removed and the error carries an [`IoFailure`].
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     check_destination(path, force)?;
-    let dir = parent_dir(path);
-    // check_destination proved the path has a file name.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |what: String| move |e: std::io::Error| IoFailure::new(what, e);
-    let mut f =
-        std::fs::File::create(&tmp).map_err(fail(format!("cannot create {}", tmp.display())))?;
-    let mut guard = TempFile(Some(tmp.clone()));
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(fail(format!("cannot write {}", path.display())))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(fail(format!(
-        "cannot rename {} to {}",
-        tmp.display(),
-        path.display()
-    )))?;
-    guard.0 = None;
-    Ok(())
+    esai_runs::atomic::write(path, bytes).map_err(|e| match e {
+        esai_runs::RunError::Io { path: p, source } => {
+            IoFailure::new(format!("cannot write {}", p.display()), source).into()
+        }
+        other => anyhow::Error::from(other),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::path::PathBuf;
 
     fn tmp_dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("esai-output-{name}-{}", std::process::id()));
