@@ -82,6 +82,7 @@ pub fn run(args: &CertifyArgs) -> Result<u8> {
         CertifyOptions {
             seed: args.seed,
             smt_for_points: args.smt2.is_some(),
+            ..CertifyOptions::default()
         },
     );
     let json = serde_json::to_string_pretty(&cert)?;
@@ -252,6 +253,18 @@ fn human(path: &str, c: &Certificate) -> String {
         .collect();
     if !z.is_empty() {
         let _ = writeln!(s, "  z3         {}", z.join(", "));
+        // One line for cvc5: its answers, or the one reason it gave none.
+        let first = &c.smt[0].cvc5;
+        let line = if first.starts_with("not ") && c.smt.iter().all(|q| &q.cvc5 == first) {
+            first.clone()
+        } else {
+            c.smt
+                .iter()
+                .map(|q| format!("{} {}", q.name, q.cvc5))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(s, "  cvc5       {line}");
     }
     if let Some(cx) = &c.counterexample {
         let _ = writeln!(
