@@ -20,7 +20,8 @@ pub struct CertifyArgs {
     /// Print the certificate as JSON (schema esai.certificate/v1) instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also write the z3 queries as SMT-LIB 2 to FILE, re-checkable with `z3 FILE`.
+    /// Also write the z3 queries as SMT-LIB 2 to FILE, re-checkable with `z3 FILE`
+    /// or `cvc5 --incremental --produce-models FILE`.
     /// For a single point this also runs z3 as a cross-check (regions always run it).
     #[arg(long, value_name = "FILE")]
     smt2: Option<PathBuf>,
@@ -88,7 +89,7 @@ pub fn run(args: &CertifyArgs) -> Result<u8> {
     let json = serde_json::to_string_pretty(&cert)?;
     if let Some(path) = &args.smt2 {
         let header = format!(
-            "; esai certify {} — z3 queries (SMT-LIB 2).\n; Each block asserts a violation of one condition over the region;\n; unsat proves the condition everywhere in it.\n\n",
+            "; esai certify {} — z3 queries (SMT-LIB 2).\n; Each block asserts a violation of one condition over the region;\n; unsat proves the condition everywhere in it.\n; Re-check: z3 FILE, or cvc5 --incremental --produce-models FILE.\n\n",
             args.spec.display()
         );
         write_atomic(path, (header + &smt2).as_bytes(), args.force)?;
