@@ -187,6 +187,71 @@ fn smt2_file_is_written_and_not_overwritten_without_force() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `ESAI_CVC5` names a fake cvc5 that answers `sat` to everything: every
+/// region query then has two contradicting answers, and the paper region,
+/// certified by z3 alone, must come out unknown (exit 3) naming the
+/// disagreement. With the real cvc5 (when installed) it stays certified and
+/// each query records cvc5's `unsat`.
+#[cfg(unix)]
+#[test]
+fn z3_and_cvc5_disagreeing_gives_unknown_not_certified() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("esai-fake-cvc5-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("cvc5");
+    std::fs::write(&fake, "#!/bin/sh\ncat >/dev/null; echo sat\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = root().join("specs/region-paper.toml");
+    let run = |cvc5: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_esai"))
+            .args(["certify", spec.to_str().unwrap(), "--json"])
+            .env("ESAI_CVC5", cvc5)
+            .output()
+            .expect("run esai");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        (v, out.status.code())
+    };
+    let (v, code) = run(&fake);
+    assert_eq!(v["verdict"], "unknown", "{}", v["reason"]);
+    assert_eq!(code, Some(3));
+    let reason = v["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("z3 and cvc5 disagree (z3: unsat, cvc5: sat)"),
+        "{reason}"
+    );
+    for q in v["smt"].as_array().unwrap() {
+        assert_eq!(
+            (&q["result"], &q["cvc5"]),
+            (&"unknown".into(), &"sat".into())
+        );
+    }
+    let (v, code) = run(Path::new("/nonexistent/esai-no-such-cvc5"));
+    assert_eq!((v["verdict"].as_str(), code), (Some("certified"), Some(0)));
+    for q in v["smt"].as_array().unwrap() {
+        assert!(
+            q["cvc5"].as_str().unwrap().starts_with("not available: "),
+            "{q}"
+        );
+    }
+    if Command::new("cvc5").arg("--version").output().is_ok() {
+        let (v, code) = run(Path::new("cvc5"));
+        assert_eq!((v["verdict"].as_str(), code), (Some("certified"), Some(0)));
+        for q in v["smt"].as_array().unwrap() {
+            assert_eq!(
+                (&q["result"], &q["cvc5"]),
+                (&"unsat".into(), &"unsat".into())
+            );
+        }
+    } else {
+        assert!(
+            std::env::var_os("ESAI_REQUIRE_CVC5").is_none(),
+            "ESAI_REQUIRE_CVC5 is set but no cvc5 is on PATH"
+        );
+        eprintln!("no cvc5 on PATH: the agreeing run is skipped");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Each invalid spec must exit 2 and name the field and what is allowed.
 #[test]
 fn invalid_specs_exit_2_naming_field_and_allowed_values() {

@@ -20,7 +20,8 @@ pub struct CertifyArgs {
     /// Print the certificate as JSON (schema esai.certificate/v1) instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also write the z3 queries as SMT-LIB 2 to FILE, re-checkable with `z3 FILE`.
+    /// Also write the z3 queries as SMT-LIB 2 to FILE, re-checkable with `z3 FILE`
+    /// or `cvc5 --incremental --produce-models FILE`.
     /// For a single point this also runs z3 as a cross-check (regions always run it).
     #[arg(long, value_name = "FILE")]
     smt2: Option<PathBuf>,
@@ -82,12 +83,13 @@ pub fn run(args: &CertifyArgs) -> Result<u8> {
         CertifyOptions {
             seed: args.seed,
             smt_for_points: args.smt2.is_some(),
+            ..CertifyOptions::default()
         },
     );
     let json = serde_json::to_string_pretty(&cert)?;
     if let Some(path) = &args.smt2 {
         let header = format!(
-            "; esai certify {} — z3 queries (SMT-LIB 2).\n; Each block asserts a violation of one condition over the region;\n; unsat proves the condition everywhere in it.\n\n",
+            "; esai certify {} — z3 queries (SMT-LIB 2).\n; Each block asserts a violation of one condition over the region;\n; unsat proves the condition everywhere in it.\n; Re-check: z3 FILE, or cvc5 --incremental --produce-models FILE.\n\n",
             args.spec.display()
         );
         write_atomic(path, (header + &smt2).as_bytes(), args.force)?;
@@ -252,6 +254,18 @@ fn human(path: &str, c: &Certificate) -> String {
         .collect();
     if !z.is_empty() {
         let _ = writeln!(s, "  z3         {}", z.join(", "));
+        // One line for cvc5: its answers, or the one reason it gave none.
+        let first = &c.smt[0].cvc5;
+        let line = if first.starts_with("not ") && c.smt.iter().all(|q| &q.cvc5 == first) {
+            first.clone()
+        } else {
+            c.smt
+                .iter()
+                .map(|q| format!("{} {}", q.name, q.cvc5))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(s, "  cvc5       {line}");
     }
     if let Some(cx) = &c.counterexample {
         let _ = writeln!(

@@ -16,6 +16,7 @@
 //! Each condition is convex in `(γ_E, α)` and increasing in `L`, so over a
 //! box its worst case sits at a corner with the largest `L`.
 
+use crate::cvc5::{self, Cvc5, NotDecided};
 use crate::kernel::interval::{down, up, Interval};
 use crate::kernel::m_matrix::m_enclosure;
 use crate::lipschitz::lipschitz_bounds;
@@ -57,7 +58,7 @@ impl Verdict {
 }
 
 /// Options for [`certify`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CertifyOptions {
     /// Seed of the Lipschitz lower-bound search. By default 0.
     pub seed: u64,
@@ -65,6 +66,12 @@ pub struct CertifyOptions {
     /// point; z3 then only cross-checks and yields the SMT-LIB text). By
     /// default false; regions always run z3.
     pub smt_for_points: bool,
+    /// The second solver that re-decides every region query z3 answered; a
+    /// disagreement makes the query, and the verdict, unknown. By default
+    /// [`Cvc5::Auto`] (`$ESAI_CVC5`, else `cvc5` on `PATH`; when missing, z3
+    /// alone decides and each query records why cvc5 did not). Points are
+    /// decided by the kernel and never sent to cvc5.
+    pub cvc5: Cvc5,
 }
 
 /// A norm with sound lower and upper bounds.
@@ -191,8 +198,13 @@ pub struct SmtReport {
     pub proves: String,
     /// `unsat`, `sat` or `unknown`.
     pub result: String,
-    /// For `sat`: the model point; for `unknown`: z3's reason.
+    /// For `sat`: the model point; for `unknown`: z3's reason, or the
+    /// disagreement with cvc5 that made the query unknown.
     pub detail: Option<String>,
+    /// cvc5's answer to the same query: `unsat`, `sat`, `unknown`, or
+    /// `not run: …` / `not available: …` / `not decided: …` with the reason
+    /// (added within v1; readers of older certificates see no field).
+    pub cvc5: String,
 }
 
 /// A configuration where every sufficient condition fails.
@@ -495,13 +507,16 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     let problem = run_z3
         .then(|| region_problem(spec, &lips, &corner_list, lambda_hi, &profiles))
         .flatten();
-    let not_run = |why: &str| {
-        (
-            vec![QueryOutcome::Unknown(why.into()); smt::QUERIES.len()],
-            String::new(),
-        )
+    let not_run = |why: &str| smt::Queries {
+        outcomes: vec![QueryOutcome::Unknown(why.into()); smt::QUERIES.len()],
+        scripts: Vec::new(),
+        smt2: String::new(),
     };
-    let (outcomes, smt2) = match (&problem, run_z3) {
+    let smt::Queries {
+        mut outcomes,
+        scripts,
+        smt2,
+    } = match (&problem, run_z3) {
         (Some(problem), _) => smt::run_queries(problem, spec.timeout_ms),
         (None, true) => {
             not_run("not run: a norm or constant of the region is not finite (overflow)")
@@ -509,11 +524,32 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         (None, false) => not_run("not run: a point is decided by the kernel"),
     };
     t("z3");
+    // cvc5 re-decides every region query z3 was asked; a disagreement of
+    // two decided answers turns z3's answer into unknown, which never
+    // certifies (and blocks the verdict below).
+    let cvc5_runs = if region && !scripts.is_empty() {
+        cvc5::check_all(&opts.cvc5, &scripts, spec.timeout_ms)
+    } else {
+        let why = if region {
+            "z3 did not run either (a number of the region is not finite)"
+        } else {
+            "a point is decided by the kernel"
+        };
+        vec![Err(NotDecided::NotRun(why.into())); outcomes.len()]
+    };
+    let mut disagreements = Vec::new();
+    for ((name, _), (o, c)) in smt::QUERIES.iter().zip(outcomes.iter_mut().zip(&cvc5_runs)) {
+        if let Some(d) = cvc5::disagreement(o, c) {
+            *o = QueryOutcome::Unknown(d.to_string());
+            disagreements.push(format!("{name}: {d}"));
+        }
+    }
+    t("cvc5");
     let smt_reports: Vec<SmtReport> = smt::QUERIES
         .iter()
         .take(if run_z3 { smt::QUERIES.len() } else { 0 })
-        .zip(&outcomes)
-        .map(|((name, proves), o)| SmtReport {
+        .zip(outcomes.iter().zip(&cvc5_runs))
+        .map(|((name, proves), (o, c))| SmtReport {
             name: (*name).into(),
             proves: (*proves).into(),
             result: match o {
@@ -533,14 +569,24 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
                 )),
                 QueryOutcome::Unknown(r) => Some(r.clone()),
             },
+            cvc5: cvc5::record(c),
         })
         .collect();
 
     // Per-condition verdicts: for a region, z3's unsat is the proof; the
     // corner refutation is the disproof (the worst case sits at a corner).
-    let mx = decide(region, mx, &outcomes[0]);
-    let fr = decide(region, fr, &outcomes[1]);
-    let p1 = decide(region, p1, &outcomes[2]);
+    // After a disagreement on any query neither solver is trusted on any:
+    // no condition is proven by them, so no bound is derived from them.
+    // (The records above still show what each said.)
+    let trusted: Vec<QueryOutcome> = if disagreements.is_empty() {
+        outcomes.clone()
+    } else {
+        let why = format!("not trusted: {}", disagreements.join("; "));
+        vec![QueryOutcome::Unknown(why); outcomes.len()]
+    };
+    let mx = decide(region, mx, &trusted[0]);
+    let fr = decide(region, fr, &trusted[1]);
+    let p1 = decide(region, p1, &trusted[2]);
 
     let k = lips.k;
     let sqrt_n = Interval::point(n as f64).sqrt().expect("n ≥ 0").hi();
@@ -612,7 +658,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
         .filter(|c| c.1 == Some(true))
         .map(|c| c.0.to_string())
         .collect();
-    let any_unsat = matches!(outcomes[3], QueryOutcome::Unsat);
+    let any_unsat = matches!(trusted[3], QueryOutcome::Unsat);
     if region && certified_by.is_empty() && any_unsat {
         certified_by.push("any_sufficient (pointwise: some condition holds at every point)".into());
     }
@@ -654,6 +700,7 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
     .filter(|(_, v)| v.is_some_and(|v| !v.is_finite()))
     .map(|(name, _)| *name)
     .collect();
+    let refuted = iae_refuted_at_point || region_refuted;
     let (verdict, reason) = if heb_det == Some(false) {
         (
             Verdict::Violated,
@@ -661,6 +708,14 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
                 "hebbian.delta = {}: |1 − δ_H| ≥ 1, the Hebbian trace is not contracted",
                 h.delta
             ),
+        )
+    } else if !disagreements.is_empty() && !refuted {
+        // Two solvers contradict each other on the same text: one of them
+        // (or the encoding) is wrong, so no answer of either is trusted.
+        // A kernel-confirmed counterexample still stands (branch below).
+        (
+            Verdict::Unknown,
+            format!("{}; not certified", disagreements.join("; ")),
         )
     } else if iae_ok && heb_det == Some(true) && !overflowed.is_empty() {
         (
@@ -679,15 +734,15 @@ pub fn certify(spec: &Spec, opts: CertifyOptions) -> (Certificate, String) {
                 certified_by.join(", ")
             ),
         )
-    } else if iae_refuted_at_point || region_refuted {
+    } else if refuted {
         (
             Verdict::Violated,
             "every sufficient condition provably fails (see counterexample)".into(),
         )
-    } else if region && matches!(outcomes[3], QueryOutcome::Unknown(_)) {
+    } else if let (true, QueryOutcome::Unknown(why)) = (region, &outcomes[3]) {
         (
             Verdict::Unknown,
-            "z3 returned unknown (timeout or incompleteness); not certified".into(),
+            format!("z3 returned unknown ({why}); not certified"),
         )
     } else {
         (
@@ -1072,6 +1127,88 @@ mod tests {
         assert_eq!(decimal_upper(-1e-9, 6), "0.000000");
         assert_eq!(decimal_upper(f64::INFINITY, 6), "inf");
         assert_eq!(decimal_lower(1.0 - 1e-12, 9), "0.999999999");
+    }
+
+    /// `specs/region-paper.toml` (certified by z3 alone), checked.
+    fn region_paper() -> Spec {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/region-paper.toml");
+        let text = std::fs::read_to_string(path).expect("specs/region-paper.toml exists");
+        Spec::from_toml(&text, &|_| Err("no weights".into())).expect("a valid spec")
+    }
+
+    /// A second solver that contradicts z3 on every query (a fake cvc5 that
+    /// always prints `sat`) makes the region unknown, naming the
+    /// disagreement, where z3 alone certifies it; a fake that agrees
+    /// (`unsat`), no cvc5 and a missing one leave z3's verdict, and the
+    /// certificate records what cvc5 said or why it said nothing.
+    #[cfg(unix)]
+    #[test]
+    fn z3_and_cvc5_disagreeing_never_certifies_a_region() {
+        let spec = region_paper();
+        let with = |cvc5: Cvc5| {
+            certify(
+                &spec,
+                CertifyOptions {
+                    cvc5,
+                    ..CertifyOptions::default()
+                },
+            )
+            .0
+        };
+        let always = |answer: &str| {
+            Cvc5::Binary(crate::cvc5::tests::fake(
+                &format!("always-{answer}"),
+                &format!("cat >/dev/null; echo {answer}"),
+            ))
+        };
+        let lying = with(always("sat"));
+        assert_eq!(lying.verdict, Verdict::Unknown, "{}", lying.reason);
+        assert!(
+            lying
+                .reason
+                .contains("any_sufficient: z3 and cvc5 disagree (z3: unsat, cvc5: sat)"),
+            "{}",
+            lying.reason
+        );
+        for q in &lying.smt {
+            assert_eq!((q.result.as_str(), q.cvc5.as_str()), ("unknown", "sat"));
+            assert_eq!(
+                q.detail.as_deref(),
+                Some("z3 and cvc5 disagree (z3: unsat, cvc5: sat)")
+            );
+        }
+        // One contradicted query is enough, though the other three agree
+        // and would certify on their own.
+        let one = with(Cvc5::Binary(crate::cvc5::tests::fake(
+            "one-sat",
+            "if grep -q 'query max_norm:'; then echo sat; else echo unsat; fi",
+        )));
+        assert_eq!(one.verdict, Verdict::Unknown, "{}", one.reason);
+        assert_eq!(
+            one.reason,
+            "max_norm: z3 and cvc5 disagree (z3: unsat, cvc5: sat); not certified"
+        );
+        let results: Vec<&str> = one.smt.iter().map(|q| q.result.as_str()).collect();
+        assert_eq!(results, ["unknown", "unsat", "unsat", "unsat"]);
+        // Nothing rests on the three agreeing answers either.
+        assert!(one.certified_by.is_empty(), "{:?}", one.certified_by);
+        assert!(one.bounds.iae_norm.is_none() && one.bounds.hebbian_norm.is_none());
+        let agreeing = with(always("unsat"));
+        assert_eq!(agreeing.verdict, Verdict::Certified, "{}", agreeing.reason);
+        assert!(agreeing.smt.iter().all(|q| q.cvc5 == "unsat"));
+        let off = with(Cvc5::Off);
+        assert_eq!(off.verdict, Verdict::Certified);
+        assert!(off
+            .smt
+            .iter()
+            .all(|q| q.result == "unsat" && q.cvc5 == "not run: cross-check with cvc5 is off"));
+        let missing = with(Cvc5::Binary("/nonexistent/esai-no-such-cvc5".into()));
+        assert_eq!(missing.verdict, Verdict::Certified);
+        assert!(missing
+            .smt
+            .iter()
+            .all(|q| q.cvc5.starts_with("not available: ")));
     }
 
     #[test]

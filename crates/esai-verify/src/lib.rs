@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod cvc5;
 pub mod expect;
 pub mod kernel;
 mod krylov;

@@ -126,9 +126,23 @@ pub const QUERIES: [(&str, &str); 4] = [
     ),
 ];
 
-/// Runs all queries; returns their outcomes (in [`QUERIES`] order) and the
-/// SMT-LIB 2 text of each query.
-pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> (Vec<QueryOutcome>, String) {
+/// The queries asked of z3 and its answers.
+#[derive(Debug, Clone)]
+pub struct Queries {
+    /// z3's answers, in [`QUERIES`] order.
+    pub outcomes: Vec<QueryOutcome>,
+    /// Each query as a standalone SMT-LIB 2 script, in [`QUERIES`] order:
+    /// `(set-logic QF_LRA)` (every encoding is linear), the declarations and
+    /// assertions exactly as z3 got them, and one `(check-sat)`. This is what
+    /// a second solver (`cvc5.rs`) re-decides.
+    pub scripts: Vec<String>,
+    /// All queries in one file for `--smt2`, each in a `(push 1)` … `(pop 1)`
+    /// block with `(get-model)`, re-checkable with `z3 FILE`.
+    pub smt2: String,
+}
+
+/// Runs all queries with z3; returns its answers and their SMT-LIB 2 text.
+pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> Queries {
     let mut cfg = Config::new();
     cfg.set_timeout_msec(timeout_ms);
     cfg.set_model_generation(true);
@@ -142,6 +156,7 @@ pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> (Vec<QueryOutcome>, St
     let fail_prop1 = (&s_bound + &v.l_g).ge(&one);
     let fail_all = Bool::and(&ctx, &[&fail_max, &fail_frob, &fail_prop1]);
     let mut outcomes = Vec::new();
+    let mut scripts = Vec::new();
     let mut smt2 = String::new();
     for ((name, meaning), fail) in
         QUERIES
@@ -154,6 +169,9 @@ pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> (Vec<QueryOutcome>, St
         solver.assert(fail);
         smt2.push_str(&format!(
             "; query {name}: unsat proves {meaning}\n(push 1)\n{solver}(check-sat)\n(get-model)\n(pop 1)\n\n"
+        ));
+        scripts.push(format!(
+            "; query {name}: unsat proves {meaning}\n(set-logic QF_LRA)\n{solver}(check-sat)\n"
         ));
         let outcome = match solver.check() {
             SatResult::Unsat => QueryOutcome::Unsat,
@@ -169,7 +187,11 @@ pub fn run_queries(p: &RegionProblem, timeout_ms: u64) -> (Vec<QueryOutcome>, St
         };
         outcomes.push(outcome);
     }
-    (outcomes, smt2)
+    Queries {
+        outcomes,
+        scripts,
+        smt2,
+    }
 }
 
 struct Vars<'c> {
@@ -345,10 +367,14 @@ mod tests {
 
     #[test]
     fn paper_region_is_certified_and_too_large_alpha_is_refuted() {
-        let (ok, _) = run_queries(&problem((0.8, 0.9), (0.0, 0.2), 0.05), 10_000);
+        let ok = run_queries(&problem((0.8, 0.9), (0.0, 0.2), 0.05), 10_000).outcomes;
         assert!(matches!(ok[3], QueryOutcome::Unsat), "{ok:?}");
         // α up to 0.99 with γ = 0.9: 2α − γ + L = 1.13 ≥ 1 somewhere.
-        let (bad, smt) = run_queries(&problem((0.9, 0.9), (0.0, 0.99), 0.05), 10_000);
+        let Queries {
+            outcomes: bad,
+            scripts,
+            smt2: smt,
+        } = run_queries(&problem((0.9, 0.9), (0.0, 0.99), 0.05), 10_000);
         match &bad[3] {
             QueryOutcome::Sat(p) => {
                 let a = approx(&p.alpha);
@@ -357,6 +383,11 @@ mod tests {
             other => panic!("expected a counterexample, got {other:?}"),
         }
         assert!(smt.contains("(check-sat)") && smt.contains("gamma_e"));
+        assert_eq!(scripts.len(), QUERIES.len());
+        for s in &scripts {
+            assert_eq!(s.matches("(check-sat)").count(), 1);
+            assert!(s.contains("(set-logic QF_LRA)") && !s.contains("(push"));
+        }
     }
 
     #[test]
