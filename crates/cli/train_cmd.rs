@@ -192,10 +192,7 @@ pub fn run(args: &TrainArgs) -> Result<u8> {
         .map(|f| parse_fault(f))
         .collect::<Result<Vec<_>>>()?;
     let mut s = match (&args.resume, &args.spec) {
-        (Some(dir), _) => match open_resume(args, dir, interrupt.clone())? {
-            Some(s) => s,
-            None => return Ok(0),
-        },
+        (Some(dir), _) => open_resume(args, dir, interrupt.clone())?,
         (None, Some(spec)) => open_new(args, spec, interrupt.clone())?,
         (None, None) => bail!("a SPEC file is needed (or --resume DIR)"),
     };

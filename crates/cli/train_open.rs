@@ -15,7 +15,7 @@ use esai_monitor::live::Basis;
 use esai_monitor::monitor::{Monitor, MonitorState};
 use esai_runs::bundle::SpecBundle;
 use esai_runs::lock::DirLock;
-use esai_runs::rundir::{RunDir, RunRecord};
+use esai_runs::rundir::{Checkpoint, RunDir, RunRecord};
 use esai_runs::RunError;
 use esai_train::from_spec::configs;
 use esai_train::ppo::{Method, Trainer};
@@ -244,7 +244,11 @@ fn session(
 /// Picks the checkpoint to resume from: the newest, or `--from-checkpoint`
 /// (setting newer ones aside); a damaged newest one is an error naming the
 /// newest intact one.
-fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<(usize, PathBuf)> {
+fn resume_point(
+    run: &RunDir,
+    record: &RunRecord,
+    from: Option<&str>,
+) -> Result<Option<Checkpoint>> {
     let all = run.checkpoints()?;
     if let Some(name) = from {
         let Some((n, path)) = all
@@ -273,11 +277,11 @@ fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<
             std::fs::rename(newer, &aside).map_err(|e| RunError::io(newer, e))?;
             eprintln!("set aside {} as {}", newer.display(), aside.display());
         }
-        return Ok((n, path));
+        return Ok(Some((n, path)));
     }
     let (best, damaged) = run.newest_intact(record)?;
     match (best, damaged.first()) {
-        (Some((n, path)), None) => Ok((n, path)),
+        (Some(best), None) => Ok(Some(best)),
         (Some((_, path)), Some(e)) => bail!(
             "{e}\nthe newest intact checkpoint is {}: pass --from-checkpoint {} to resume from it",
             path.display(),
@@ -287,7 +291,9 @@ fn resume_point(run: &RunDir, record: &RunRecord, from: Option<&str>) -> Result<
             "{e}\nno intact checkpoint is left in {}: start the run again",
             run.checkpoints_dir().display()
         ),
-        (None, None) => Ok((0, PathBuf::new())),
+        // Killed after the directory was sealed, before the checkpoint of
+        // update 0: nothing was trained yet.
+        (None, None) => Ok(None),
     }
 }
 
@@ -325,7 +331,7 @@ pub(crate) fn open_resume(
     args: &TrainArgs,
     dir: &Path,
     interrupt: Arc<AtomicUsize>,
-) -> Result<Option<Session>> {
+) -> Result<Session> {
     if !dir.is_dir() {
         bail!("--resume {}: not a directory", dir.display());
     }
@@ -353,21 +359,20 @@ pub(crate) fn open_resume(
     // the same); only its verdict and reason are reported.
     let (cert, _) = certify(&spec, CertifyOptions::default());
     let basis: Basis = read_json(&run.file("monitor_basis.json"))?;
-    let (n, ckpt) = resume_point(&run, &record, args.from_checkpoint.as_deref())?;
+    let point = resume_point(&run, &record, args.from_checkpoint.as_deref())?;
     let mut trainer = build_trainer(&spec, 0)?;
-    let fresh = ckpt.as_os_str().is_empty();
-    let (rows, state) = if fresh {
-        // Killed after the directory was sealed but before the checkpoint of
-        // update 0: nothing was trained, and update 0 is the seed's state.
-        (Vec::new(), MonitorState::default())
-    } else {
-        load_checkpoint(&mut trainer, &ckpt)?;
-        let state: MonitorState = read_json(&ckpt.join("monitor.json"))?;
-        (checkpoint_rows(&ckpt, n)?, state)
+    // Without a checkpoint, update 0 is the seed's state: a fresh trainer.
+    let (n, rows, state) = match &point {
+        None => (0, Vec::new(), MonitorState::default()),
+        Some((n, ckpt)) => {
+            load_checkpoint(&mut trainer, ckpt)?;
+            let state: MonitorState = read_json(&ckpt.join("monitor.json"))?;
+            (*n, checkpoint_rows(ckpt, *n)?, state)
+        }
     };
     if trainer.updates_done() != n {
         return Err(RunError::damaged(
-            ckpt.join("state.json"),
+            run.checkpoint(n).join("state.json"),
             format!(
                 "{} updates in a checkpoint named after {n}",
                 trainer.updates_done()
@@ -402,20 +407,24 @@ pub(crate) fn open_resume(
             std::fs::rename(&old, &kept).map_err(|e| RunError::io(&old, e))?;
         }
     }
-    let text: String = s.rows.iter().map(|l| format!("{l}\n")).collect();
-    esai_runs::atomic::write(&s.run.file("metrics.jsonl"), text.as_bytes())?;
-    if fresh {
+    esai_runs::atomic::write(&s.run.file("metrics.jsonl"), rows_text(&s.rows).as_bytes())?;
+    let Some((_, ckpt)) = point else {
         s.save_checkpoint(&s.run.checkpoint(0), s.monitor.state())?;
         eprintln!(
             "resuming {} from the start (no checkpoint yet)",
             dir.display()
         );
-    } else {
-        eprintln!(
-            "resuming {} from {} (update {n})",
-            dir.display(),
-            ckpt.display()
-        );
-    }
-    Ok(Some(s))
+        return Ok(s);
+    };
+    eprintln!(
+        "resuming {} from {} (update {n})",
+        dir.display(),
+        ckpt.display()
+    );
+    Ok(s)
+}
+
+/// Metrics rows as the lines of `metrics.jsonl`.
+pub(crate) fn rows_text(rows: &[String]) -> String {
+    rows.iter().map(|l| format!("{l}\n")).collect()
 }

@@ -22,7 +22,7 @@ impl Session {
     /// `state`, the metrics rows so far, and the manifest last.
     pub(crate) fn save_checkpoint(&self, dir: &Path, state: &MonitorState) -> Result<PathBuf> {
         let monitor = serde_json::to_vec(state)?;
-        let rows: String = self.rows.iter().map(|l| format!("{l}\n")).collect();
+        let rows = crate::train_open::rows_text(&self.rows);
         let hash = self.record.config_sha256.clone();
         let seal = move |tmp: &Path| {
             esai_runs::manifest::seal(tmp, &hash)
