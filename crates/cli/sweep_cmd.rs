@@ -54,7 +54,7 @@ pub struct SweepArgs {
 /// interrupted, halted, trained (not yet evaluated), partial or pending.
 pub(crate) fn status(dir: &Path) -> &'static str {
     let run = |f: &str| dir.join(f).exists();
-    if run("summary.json") && run("evaluation.json") && summary_sealed(dir) {
+    if sealed(dir, &["summary.json", "evaluation.json"]) {
         "done"
     } else if run("uncertified.json") {
         "uncertified"
@@ -65,7 +65,7 @@ pub(crate) fn status(dir: &Path) -> &'static str {
             Ok(t) if t.contains("\"interrupted\"") => "interrupted",
             _ => "halted",
         }
-    } else if run("summary.json") && summary_sealed(dir) {
+    } else if sealed(dir, &["summary.json"]) {
         "trained"
     } else if dir.join("checkpoints").is_dir() {
         "partial"
@@ -372,12 +372,17 @@ pub fn run(args: &SweepArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Whether a run's `summary.json` is sealed in its `run.json` (a run
-/// killed between writing the two is finished by a resume, not trusted).
-fn summary_sealed(dir: &Path) -> bool {
+/// Whether every one of `names` is sealed in the run's `run.json` (a run
+/// killed between writing a result and sealing it is finished again by a
+/// resume or a new evaluation, not trusted).
+fn sealed(dir: &Path, names: &[&str]) -> bool {
     esai_runs::rundir::RunDir::new(dir)
         .read_record()
-        .is_ok_and(|r| r.files.contains_key("summary.json"))
+        .is_ok_and(|r| {
+            names
+                .iter()
+                .all(|n| r.files.contains_key(*n) && dir.join(n).exists())
+        })
 }
 
 /// Certifies, trains (or resumes) and evaluates one point; returns its status.
